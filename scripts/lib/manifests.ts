@@ -1,0 +1,190 @@
+// The parts of istio/ that follow from src/topology: one HTTPRoute and one Service per service,
+// the CUSTOM AuthorizationPolicy's targets, the onboarding M2M guard and the mesh config that declares
+// the login service as an ext_authz provider. `oc-edge render` writes them to istio/base/generated/
+// and istio/mesh/; a test fails when the committed files drift from what this produces.
+// Hand-written manifests (gateways, cert-manager, waypoint, RequestAuthentication, WasmPlugin) stay
+// in istio/base/*.yaml: they hold deployment choices, not topology.
+import { stringify } from 'yaml';
+import { ROUTES, SERVICES, serviceByName, type Route, type ServiceName } from '../../src/topology/index.ts';
+
+/** Kubernetes names the manifests share. Kept here (not in src/topology): only the cluster needs them. */
+export const K8S = {
+  namespace: 'oneconnect',
+  /** The namespace label the external gateway's allowedRoutes selects. */
+  gatewayAccessLabel: { 'gateway-access': 'oneconnect' },
+  gatewayNamespace: 'istio-ingress',
+  externalGateway: 'oneconnect-gateway',
+  internalGateway: 'oneconnect-internal-gateway',
+  waypoint: 'waypoint',
+  /** The name Istio's mesh config gives the login service as an ext_authz provider. */
+  extAuthzProvider: 'oneconnect-login-service',
+  trustDomain: 'cluster.local',
+} as const;
+
+/** Services that run in the cluster; the identity provider is Cognito there, not a workload. */
+export const CLUSTER_SERVICES: readonly ServiceName[] = SERVICES.map((s) => s.name).filter((name) => name !== 'identity-provider');
+
+/** The Gateway (and its listener) a route attaches to. */
+export function parentOf(route: Route): { name: string; sectionName: string } {
+  return route.listener === 'external'
+    ? { name: K8S.externalGateway, sectionName: 'https' }
+    : { name: K8S.internalGateway, sectionName: 'http' };
+}
+
+/** The SPIFFE principal of an Istio-deployed gateway (its ServiceAccount is `<name>-istio`). */
+export function gatewayPrincipal(gateway: string): string {
+  return `${K8S.trustDomain}/ns/${K8S.gatewayNamespace}/sa/${gateway}-istio`;
+}
+
+export function serviceHost(name: ServiceName): string {
+  return `${name}.${K8S.namespace}.svc.cluster.local`;
+}
+
+const GATEWAY_GROUP = 'gateway.networking.k8s.io';
+const commonLabels = { 'app.kubernetes.io/part-of': 'oneconnect-edge' };
+
+export function httpRoute(route: Route): Record<string, unknown> {
+  const service = serviceByName(route.service);
+  const parent = parentOf(route);
+  const rule: Record<string, unknown> = {
+    matches: [{ path: { type: 'PathPrefix', value: route.prefix } }],
+    backendRefs: [{ name: service.name, port: service.port }],
+  };
+  // '/' has nothing to strip; every other prefix is replaced as the topology says.
+  if (route.rewritePrefix !== undefined && route.prefix !== '/') {
+    rule.filters = [{ type: 'URLRewrite', urlRewrite: { path: { type: 'ReplacePrefixMatch', replacePrefixMatch: route.rewritePrefix } } }];
+  }
+  return {
+    apiVersion: `${GATEWAY_GROUP}/v1`,
+    kind: 'HTTPRoute',
+    metadata: { name: route.name, namespace: K8S.namespace, labels: { ...commonLabels } },
+    spec: {
+      parentRefs: [{ group: GATEWAY_GROUP, kind: 'Gateway', name: parent.name, namespace: K8S.gatewayNamespace, sectionName: parent.sectionName }],
+      rules: [rule],
+    },
+  };
+}
+
+/** A Service per workload, labelled so that mesh and ingress traffic to it crosses the waypoint. */
+export function service(name: ServiceName): Record<string, unknown> {
+  const { port } = serviceByName(name);
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: {
+      name,
+      namespace: K8S.namespace,
+      labels: { ...commonLabels, app: name, 'istio.io/use-waypoint': K8S.waypoint, 'istio.io/ingress-use-waypoint': 'true' },
+    },
+    spec: {
+      selector: { app: name },
+      ports: [{ name: 'http', appProtocol: 'http', port, targetPort: port, protocol: 'TCP' }],
+    },
+  };
+}
+
+/** Services whose routes the login service guards (every route with extAuthz). */
+export function extAuthzServices(routes: readonly Route[] = ROUTES): ServiceName[] {
+  const guarded = new Set(routes.filter((r) => r.extAuthz).map((r) => r.service));
+  // A service reachable by any unguarded route would let that route skip the check only where the
+  // topology says so; a service must not be guarded on one route and open on another.
+  for (const r of routes) {
+    if (!r.extAuthz && guarded.has(r.service)) throw new Error(`service ${r.service} is both guarded and open (route ${r.name})`);
+  }
+  return [...guarded];
+}
+
+/**
+ * CUSTOM policy to the login service. It targets the guarded Services (not the whole waypoint) so
+ * that the login service's own /oauth2 endpoints and the M2M onboarding service stay outside it
+ * without any path exception: a path exception like notPaths /oauth2/* would also have opened
+ * /user/oauth2/… after the gateway strips /user.
+ */
+export function authorizationPolicy(): Record<string, unknown> {
+  return {
+    apiVersion: 'security.istio.io/v1',
+    kind: 'AuthorizationPolicy',
+    metadata: { name: 'login-service-ext-authz', namespace: K8S.namespace, labels: { ...commonLabels } },
+    spec: {
+      targetRefs: extAuthzServices().map((name) => ({ kind: 'Service', group: '', name })),
+      action: 'CUSTOM',
+      provider: { name: K8S.extAuthzProvider },
+      rules: [{}],
+    },
+  };
+}
+
+/** M2M routes: only the internal gateway may reach them, with a verified access token. */
+export function m2mPolicies(): Record<string, unknown>[] {
+  const m2m = ROUTES.filter((r) => r.requireM2mToken);
+  if (m2m.length === 0) return [];
+  const targets = [...new Set(m2m.map((r) => r.service))].map((name) => ({ kind: 'Service', group: '', name }));
+  return [
+    {
+      apiVersion: 'security.istio.io/v1',
+      kind: 'AuthorizationPolicy',
+      metadata: { name: 'm2m-internal-gateway-only', namespace: K8S.namespace, labels: { ...commonLabels } },
+      spec: {
+        targetRefs: targets,
+        action: 'ALLOW',
+        rules: [
+          {
+            from: [{ source: { principals: [gatewayPrincipal(K8S.internalGateway)], requestPrincipals: ['*'] } }],
+            // The M2M app client: filled by the overlay (istio/components/settings, m2mClientId).
+            when: [{ key: 'request.auth.claims[client_id]', values: ['placeholder-m2m-client-id'] }],
+          },
+        ],
+      },
+    },
+  ];
+}
+
+/** Request headers the login service needs for its check (docs/deploy.md explains each). */
+export const EXT_AUTHZ_REQUEST_HEADERS = ['cookie', 'accept', 'sec-fetch-mode', 'sec-fetch-site', 'x-forwarded-proto'] as const;
+/** Added to every check so the login service can rebuild the original URL for its `redirect`. */
+export const EXT_AUTHZ_ADDITIONAL_HEADERS = { 'x-forwarded-host': '%REQ(:AUTHORITY)%', 'x-forwarded-uri': '%REQ(:PATH)%' } as const;
+export const EXT_AUTHZ_UPSTREAM_ON_ALLOW = ['authorization'] as const;
+export const EXT_AUTHZ_DOWNSTREAM_ON_ALLOW = ['set-cookie'] as const;
+export const EXT_AUTHZ_DOWNSTREAM_ON_DENY = ['set-cookie', 'location', 'content-type'] as const;
+
+/** The meshConfig fragment (Helm values for istiod) that declares the login service as a provider. */
+export function meshConfigValues(): Record<string, unknown> {
+  return {
+    meshConfig: {
+      extensionProviders: [
+        {
+          name: K8S.extAuthzProvider,
+          envoyExtAuthzHttp: {
+            service: serviceHost('login-service'),
+            port: serviceByName('login-service').port,
+            timeout: '2s',
+            // A login service that cannot answer must never let a request through.
+            failOpen: false,
+            statusOnError: '503',
+            includeRequestHeadersInCheck: [...EXT_AUTHZ_REQUEST_HEADERS],
+            includeAdditionalHeadersInCheck: { ...EXT_AUTHZ_ADDITIONAL_HEADERS },
+            headersToUpstreamOnAllow: [...EXT_AUTHZ_UPSTREAM_ON_ALLOW],
+            headersToDownstreamOnAllow: [...EXT_AUTHZ_DOWNSTREAM_ON_ALLOW],
+            headersToDownstreamOnDeny: [...EXT_AUTHZ_DOWNSTREAM_ON_DENY],
+          },
+        },
+      ],
+    },
+  };
+}
+
+const HEADER = '# Generated by `oc-edge render` from src/topology. Do not edit: edit the topology and re-render.\n';
+
+function yamlDocs(objects: readonly Record<string, unknown>[]): string {
+  return HEADER + objects.map((o) => `---\n${stringify(o, { lineWidth: 0 })}`).join('');
+}
+
+/** Every generated file under istio/, path relative to the repository root → content. */
+export function generatedIstioFiles(): Map<string, string> {
+  return new Map([
+    ['istio/base/generated/services.yaml', yamlDocs(CLUSTER_SERVICES.map(service))],
+    ['istio/base/generated/httproutes.yaml', yamlDocs(ROUTES.map(httpRoute))],
+    ['istio/base/generated/authorization-policies.yaml', yamlDocs([authorizationPolicy(), ...m2mPolicies()])],
+    ['istio/mesh/istiod-values.yaml', yamlDocs([meshConfigValues()])],
+  ]);
+}
