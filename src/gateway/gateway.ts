@@ -1,0 +1,268 @@
+// The local waypoint: three listeners, routes from src/topology (or an HTTPRoute file), and the
+// filter chain in Envoy's order — ext_authz → jwt_authn → org-context plugin → router.
+import { randomUUID } from 'node:crypto';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { pino, type Logger } from 'pino';
+import { GATEWAY_PORTS, ROUTES, matchRoute, rewritePath, type ListenerName, type Route } from '../topology/index.ts';
+import { writeAccessLog } from './access-log.ts';
+import { createExtAuthz, type ExtAuthzConfig } from './ext-authz.ts';
+import { first, fromRaw, remove, set, stripHopByHop, toNodeHeaders, type HeaderList } from './headers.ts';
+import { createJwtAuthn, createTokenVerifier, type JwtAuthnConfig } from './jwt-authn.ts';
+import { createPluginStage, type WasmPlugin } from './plugin-stage.ts';
+import { normaliseTarget, validAuthority } from './request-target.ts';
+import { createRouter, relay } from './router.ts';
+import { localResponse, type FilterRequest, type LocalResponse } from './types.ts';
+
+export interface GatewayConfig {
+  /** Address every listener binds to. Default 127.0.0.1. */
+  bindAddress?: string;
+  /** Host name in redirects and printed URLs. Default localhost. */
+  publicHost?: string;
+  /** 0 picks a free port (tests). Defaults from src/topology. */
+  ports?: { http?: number; https?: number; internal?: number };
+  tls: { key: string; cert: string };
+  /** Defaults to src/topology's ROUTES. */
+  routes?: readonly Route[];
+  /** Service name → origin. */
+  upstreams: Record<string, string>;
+  /** Omit to run without ext_authz (tests of later stages only). */
+  extAuthz?: ExtAuthzConfig;
+  jwtAuthn?: JwtAuthnConfig;
+  /** The org-context filter, loaded through src/host. */
+  plugin?: WasmPlugin;
+  /**
+   * Verifies the M2M token on internal routes that require one; a route that requires one with no
+   * verifier configured refuses every request (never an open door).
+   */
+  m2m?: { issuer: string; jwksUri: string; audiences?: string[]; verify?: (token: string) => Promise<boolean> };
+  routeTimeoutMs?: number;
+  logger?: Logger;
+}
+
+export interface RunningGateway {
+  urls: { http: string; https: string; internal: string };
+  ports: { http: number; https: number; internal: number };
+  close(): Promise<void>;
+}
+
+const EDGE_HEADERS = ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-request-id', 'forwarded'];
+const PAYLOAD_HEADER_DEFAULT = 'x-envoy-jwt-payload';
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+function sendLocal(res: ServerResponse, reply: LocalResponse, requestId: string, extra: HeaderList = []): void {
+  const body = typeof reply.body === 'string' ? Buffer.from(reply.body) : reply.body;
+  const headers: HeaderList = [...reply.headers.filter(([name]) => name !== 'content-length'), ...extra, ['x-request-id', requestId], ['content-length', String(body.length)]];
+  res.writeHead(reply.status, toNodeHeaders(headers));
+  res.end(body);
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
+  const logger = config.logger ?? pino({ name: 'gateway' });
+  const routes = config.routes ?? ROUTES;
+  const bind = config.bindAddress ?? '127.0.0.1';
+  const publicHost = config.publicHost ?? 'localhost';
+  const extAuthz = config.extAuthz ? createExtAuthz(config.extAuthz) : undefined;
+  const jwtAuthn = config.jwtAuthn ? createJwtAuthn(config.jwtAuthn) : undefined;
+  const payloadHeader = (config.jwtAuthn?.outputPayloadToHeader ?? PAYLOAD_HEADER_DEFAULT).toLowerCase();
+  const plugin = config.plugin ? createPluginStage(config.plugin) : undefined;
+  const router = createRouter({ upstreams: config.upstreams, ...(config.routeTimeoutMs ? { timeoutMs: config.routeTimeoutMs } : {}) });
+  const m2mVerify = config.m2m?.verify ?? (config.m2m ? verifyWith(createTokenVerifier(config.m2m)) : undefined);
+
+  for (const route of routes) {
+    if (!config.upstreams[route.service]) throw new Error(`gateway: route "${route.name}" needs an upstream for service ${route.service}`);
+  }
+
+  let httpsPort = config.ports?.https ?? GATEWAY_PORTS.https;
+
+  async function handle(listener: ListenerName, scheme: 'http' | 'https', req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    const requestId = randomUUID();
+    const method = req.method ?? 'GET';
+    let path = req.url ?? '/';
+    let route: Route | undefined;
+    let flag: string | undefined;
+    res.once('close', () => {
+      writeAccessLog(logger, {
+        listener,
+        method,
+        path,
+        status: res.statusCode,
+        route: route?.name,
+        upstream: route ? `${route.service} ${config.upstreams[route.service]}` : undefined,
+        durationMs: performance.now() - started,
+        requestId,
+        flag: flag ?? (res.writableFinished ? undefined : 'DC'),
+      });
+    });
+    const reply = (response: LocalResponse, extra: HeaderList = []): void => {
+      flag = response.flag;
+      if (hasBody(req)) req.resume(); // discard an unread upload so the connection can be reused
+      sendLocal(res, response, requestId, extra);
+    };
+
+    const target = normaliseTarget(req.url);
+    const authority = validAuthority(req.headers.host);
+    if (!target || !authority) return reply(localResponse(400, 'bad request: invalid path or host\n', 'DPE'));
+    path = target;
+
+    route = matchRoute(listener, target, routes);
+    if (!route) return reply(localResponse(404, `no route matches ${target.split('?')[0]}\n`, 'NR'));
+
+    // The edge owns these: whatever the client sent is replaced, as Envoy does with use_remote_address.
+    const headers = fromRaw(req.rawHeaders);
+    remove(headers, 'host');
+    stripHopByHop(headers);
+    for (const name of EDGE_HEADERS) remove(headers, name);
+    for (const [name] of [...headers]) {
+      if (name.startsWith('x-envoy-') && !(jwtAuthn && name === payloadHeader)) remove(headers, name);
+    }
+    headers.push(
+      ['x-forwarded-for', req.socket.remoteAddress ?? ''],
+      ['x-forwarded-proto', scheme],
+      ['x-forwarded-host', authority],
+      ['x-request-id', requestId],
+    );
+    const request: FilterRequest = { method, path: target, authority, scheme, headers, metadata: {}, responseHeaders: [] };
+    const source = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
+
+    let denied: LocalResponse | undefined;
+    if (route.requireM2mToken) denied = await checkM2m(request, m2mVerify);
+    if (!denied && listener === 'external') {
+      if (route.extAuthz && extAuthz) denied = await extAuthz.check(request);
+      if (!denied && jwtAuthn) denied = await jwtAuthn.verify(request);
+      if (plugin) {
+        if (denied) plugin.skipped(request, source);
+        else denied = plugin.run(request, source);
+      }
+    }
+    if (denied) return reply(denied, request.responseHeaders);
+
+    const upstreamPath = rewritePath(route, target);
+    if (upstreamPath !== target) set(request.headers, 'x-envoy-original-path', target);
+    request.headers.push(['host', authority]);
+    const abort = new AbortController();
+    res.once('close', () => {
+      if (!res.writableFinished) abort.abort();
+    });
+    const result = await router.forward({
+      service: route.service,
+      method,
+      path: upstreamPath,
+      headers: request.headers,
+      body: hasBody(req) ? req : undefined,
+      signal: abort.signal,
+    });
+    if (result.kind === 'local') {
+      if (res.destroyed) return;
+      return reply(result.response);
+    }
+    await relay(result, [...request.responseHeaders, ['x-request-id', requestId]], res, method);
+  }
+
+  const safely = (listener: ListenerName, scheme: 'http' | 'https') => (req: IncomingMessage, res: ServerResponse) => {
+    handle(listener, scheme, req, res).catch((error: unknown) => {
+      logger.error({ err: { message: error instanceof Error ? error.message : String(error) } }, 'gateway: request failed');
+      if (!res.headersSent) {
+        res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+        res.end('internal gateway error\n');
+      } else {
+        res.destroy();
+      }
+    });
+  };
+
+  // HTTP only redirects: the path is normalised, the host is ours (never the client's Host header).
+  const redirectServer = createHttpServer((req, res) => {
+    const started = performance.now();
+    const target = normaliseTarget(req.url) ?? '/';
+    const port = httpsPort === 443 ? '' : `:${httpsPort}`;
+    res.writeHead(301, { location: `https://${publicHost}${port}${target}`, 'content-length': '0' });
+    res.end();
+    writeAccessLog(logger, {
+      listener: 'http',
+      method: req.method ?? 'GET',
+      path: target,
+      status: 301,
+      route: 'https-redirect',
+      upstream: undefined,
+      durationMs: performance.now() - started,
+      requestId: '-',
+      flag: undefined,
+    });
+  });
+  const httpsServer = createHttpsServer({ key: config.tls.key, cert: config.tls.cert }, safely('external', 'https'));
+  const internalServer = createHttpServer(safely('internal', 'http'));
+  const servers = [redirectServer, httpsServer, internalServer];
+  for (const server of servers) {
+    server.keepAliveTimeout = 30_000;
+    server.headersTimeout = 20_000;
+    server.requestTimeout = 0; // uploads stream for as long as they need; idle sockets still time out
+  }
+
+  const ports = {
+    https: await listen(httpsServer, httpsPort, bind),
+    http: 0,
+    internal: 0,
+  };
+  httpsPort = ports.https;
+  ports.http = await listen(redirectServer, config.ports?.http ?? GATEWAY_PORTS.http, bind);
+  ports.internal = await listen(internalServer, config.ports?.internal ?? GATEWAY_PORTS.internal, bind);
+
+  return {
+    ports,
+    urls: {
+      https: `https://${publicHost}:${ports.https}`,
+      http: `http://${publicHost}:${ports.http}`,
+      internal: `http://${bind}:${ports.internal}`,
+    },
+    async close() {
+      await Promise.all(
+        servers.map(
+          (server) =>
+            new Promise<void>((resolve) => {
+              server.close(() => resolve());
+              server.closeAllConnections();
+            }),
+        ),
+      );
+      await Promise.all([router.close(), extAuthz?.close()]);
+      plugin?.close();
+    },
+  };
+}
+
+function verifyWith(verify: (token: string) => Promise<unknown>): (token: string) => Promise<boolean> {
+  return async (token) => {
+    try {
+      await verify(token);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+}
+
+async function checkM2m(request: FilterRequest, verify: ((token: string) => Promise<boolean>) | undefined): Promise<LocalResponse | undefined> {
+  const header = first(request.headers, 'authorization') ?? '';
+  const token = /^Bearer +([\x21-\x7e]+)$/i.exec(header)?.[1];
+  const challenge: HeaderList = [['www-authenticate', 'Bearer error="invalid_token"']];
+  if (!token) return localResponse(401, 'machine-to-machine token required\n', 'UAEX', challenge);
+  if (!verify || !(await verify(token))) return localResponse(401, 'invalid machine-to-machine token\n', 'UAEX', challenge);
+  return undefined;
+}

@@ -1,0 +1,68 @@
+// The org-context plugin stage: hands the request (after ext_authz and jwt_authn) to the Proxy-Wasm
+// host, which runs the built filter with Envoy's semantics, and takes back the mutated headers or
+// the filter's local reply. When an earlier filter already answered, the plugin still sees the
+// stream's create/log/done/delete callbacks, as in Envoy (`skipHeaders`).
+import { localResponse, type FilterRequest, type LocalResponse } from './types.ts';
+import type { HeaderList } from './headers.ts';
+
+/** The part of src/host's Plugin this stage uses (structural, so tests can pass a stand-in). */
+export interface WasmPlugin {
+  request(input: {
+    method?: string;
+    path?: string;
+    authority?: string;
+    scheme?: string;
+    headers?: HeaderList;
+    sourceAddress?: string;
+    metadata?: Record<string, unknown>;
+    skipHeaders?: boolean;
+  }): {
+    headers: HeaderList;
+    localResponse: { status: number; details: string; body?: string; headers?: HeaderList } | null;
+  };
+  close(): void;
+}
+
+export interface PluginStage {
+  run(request: FilterRequest, sourceAddress: string): LocalResponse | undefined;
+  /** Lets the plugin see a stream that an earlier filter answered. */
+  skipped(request: FilterRequest, sourceAddress: string): void;
+  close(): void;
+}
+
+export function createPluginStage(plugin: WasmPlugin): PluginStage {
+  return {
+    run(request, sourceAddress) {
+      let result;
+      try {
+        result = plugin.request({
+          method: request.method,
+          path: request.path,
+          authority: request.authority,
+          scheme: request.scheme,
+          headers: request.headers,
+          sourceAddress,
+          metadata: request.metadata,
+        });
+      } catch {
+        // The host reports VM failures as local replies; anything thrown is a host bug: fail closed.
+        return localResponse(503, 'the org-context plugin failed\n', 'WASM');
+      }
+      if (result.localResponse) {
+        const reply = result.localResponse;
+        return localResponse(reply.status, reply.body ?? `${reply.details}\n`, 'WASM', reply.headers ?? []);
+      }
+      // The host returns the whole map, pseudo-headers first; the router sets those itself.
+      request.headers = result.headers.filter(([name]) => !name.startsWith(':'));
+      return undefined;
+    },
+    skipped(request, sourceAddress) {
+      try {
+        plugin.request({ method: request.method, path: request.path, authority: request.authority, scheme: request.scheme, headers: request.headers, sourceAddress, skipHeaders: true });
+      } catch {
+        // Nothing depends on it: the reply has been decided already.
+      }
+    },
+    close: () => plugin.close(),
+  };
+}
