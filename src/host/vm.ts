@@ -1,0 +1,600 @@
+// One Proxy-Wasm VM: a module instance with Envoy's host functions bound to it. A worker thread in
+// Envoy owns one; the canary that validates a configuration is one too.
+import { Action, LOG_LEVELS, MapType, Status, BufferType } from './abi.ts';
+import { HeaderMap, lowerHeaderName } from './header-map.ts';
+import { GuestMemory } from './memory.ts';
+import { readPairs, pairsSize, writePairs } from './pairs.ts';
+import { getProperty, type PluginAttributes, type StreamAttributes } from './properties.ts';
+import type { MetricStore, SharedDataStore, SharedQueueStore } from './stores.ts';
+import type { HostLog, LocalResponse } from './types.ts';
+import { wasiImports } from './wasi.ts';
+import { WASI_MODULES } from './module-check.ts';
+
+/** What all VMs of one plugin share (Envoy: the plugin, its stats scope, the vm_id's shared data). */
+export interface PluginShared {
+  readonly plugin: PluginAttributes;
+  readonly environ: readonly string[];
+  readonly vmConfig: Buffer;
+  readonly pluginConfig: Buffer;
+  readonly logLevel: number;
+  readonly metrics: MetricStore;
+  readonly sharedData: SharedDataStore;
+  readonly queues: SharedQueueStore;
+  readonly onLog?: (log: HostLog) => void;
+}
+
+/** Per-stream state the host functions act on. */
+export interface StreamState {
+  readonly id: number;
+  headers: HeaderMap | null;
+  /** Request headers may change only until on_request_headers returns Continue. */
+  headersWritable: boolean;
+  responseHeaders: HeaderMap | null;
+  responseWritable: boolean;
+  inLog: boolean;
+  attrs: StreamAttributes;
+  localResponse: LocalResponse | null;
+  closed: boolean;
+  properties: Map<string, Buffer> | null;
+}
+
+/** Thrown inside a host function the current phase does not allow; it unwinds and fails the VM. */
+class RestrictedCallError extends Error {}
+
+// During _initialize/_start Envoy lets a module log, read its environment, args, clocks and random only.
+const START_ALLOWED: ReadonlySet<string> = new Set(['proxy_log', 'fd_write', 'args_sizes_get', 'args_get', 'environ_sizes_get', 'environ_get', 'fd_prestat_get', 'fd_prestat_dir_name', 'clock_time_get', 'random_get']);
+// While the guest allocator runs for the host, only these are allowed.
+const ALLOC_ALLOWED: ReadonlySet<string> = new Set(['proxy_log', 'fd_write', 'clock_time_get', 'poll_oneoff']);
+
+type Fn = (...args: number[]) => number | undefined;
+
+export class Vm {
+  failed = false;
+  failure = '';
+  /** Logs of the callback being run go here. */
+  logs: HostLog[] = [];
+  readonly memory: GuestMemory;
+  rootId = 0;
+  tickPeriodMs = 0;
+
+  private restricted: ReadonlySet<string> | null = null;
+  private restrictedPhase = '';
+  private nextContextId = 1;
+  private current: StreamState | null = null;
+  private readonly streams = new Map<number, StreamState>();
+  private readonly malloc: Fn;
+  private readonly callbacks: Record<string, Fn | undefined>;
+  private buffers: { type: number; data: Buffer } | null = null;
+
+  private constructor(
+    private readonly instance: WebAssembly.Instance,
+    private readonly shared: PluginShared,
+    memory: GuestMemory,
+  ) {
+    this.memory = memory;
+    const exports = instance.exports as Record<string, unknown>;
+    const fn = (name: string) => (typeof exports[name] === 'function' ? (exports[name] as Fn) : undefined);
+    this.malloc = (fn('malloc') ?? fn('proxy_on_memory_allocate'))!;
+    this.callbacks = {};
+    for (const name of ['_initialize', 'main', '_start', 'proxy_on_context_create', 'proxy_on_vm_start', 'proxy_on_configure', 'proxy_on_request_headers', 'proxy_on_response_headers', 'proxy_on_log', 'proxy_on_done', 'proxy_on_delete', 'proxy_on_tick', 'proxy_on_queue_ready']) {
+      this.callbacks[name] = fn(name);
+    }
+  }
+
+  /** Instantiates a module (already checked by checkModule) with the host functions bound to a new VM. */
+  static async create(module: WebAssembly.Module, shared: PluginShared): Promise<Vm> {
+    // Imports are bound before the instance exists; they reach the VM through this late reference.
+    let vm: Vm | undefined;
+    const memoryRef: { memory?: GuestMemory } = {};
+    const hostForWasi = {
+      get memory() {
+        return memoryRef.memory!;
+      },
+      environ: shared.environ,
+      guard: (name: string) => vm!.guard(name),
+      log: (level: number, message: string) => vm!.emit(level, message),
+    };
+    const wasi = wasiImports(hostForWasi);
+    const env = Vm.envImports(() => vm!);
+    const imports: WebAssembly.Imports = { env };
+    for (const name of WASI_MODULES) imports[name] = wasi;
+    const instance = await WebAssembly.instantiate(module, imports);
+    const memory = new GuestMemory(instance.exports.memory as WebAssembly.Memory);
+    memoryRef.memory = memory;
+    vm = new Vm(instance, shared, memory);
+    return vm;
+  }
+
+  // ---- phases and failure -------------------------------------------------------------------
+
+  guard(name: string): void {
+    if (this.restricted !== null && !this.restricted.has(name)) {
+      throw new RestrictedCallError(`calling ${name} is not allowed ${this.restrictedPhase}`);
+    }
+  }
+
+  emit(level: number, message: string): void {
+    if (level < this.shared.logLevel) return;
+    const log: HostLog = { level: LOG_LEVELS[level], message };
+    this.logs.push(log);
+    this.shared.onLog?.(log);
+  }
+
+  private fail(functionName: string, error: unknown): void {
+    this.failed = true;
+    const message = error instanceof Error ? error.message : String(error);
+    this.failure = `Function: ${functionName} failed: ${message}`;
+    // Envoy reports a failed VM through its own logger at error level.
+    this.emit(4, this.failure);
+  }
+
+  /** Calls an export; a trap (or a restricted call) fails the VM and yields undefined. */
+  private invoke(name: string, a?: number, b?: number, c?: number): number | undefined {
+    const callback = this.callbacks[name];
+    if (!callback || this.failed) return undefined;
+    try {
+      return callback(a as number, b as number, c as number);
+    } catch (error) {
+      this.fail(name, error);
+      return undefined;
+    }
+  }
+
+  // ---- lifecycle ------------------------------------------------------------------------------
+
+  /** WASI start under Envoy's start restrictions. */
+  start(): void {
+    this.restricted = START_ALLOWED;
+    this.restrictedPhase = 'while the module starts';
+    try {
+      if (this.callbacks._initialize) {
+        this.invoke('_initialize');
+        if (this.callbacks.main) this.invoke('main', 0, 0);
+      } else if (this.callbacks._start) {
+        this.invoke('_start');
+      }
+    } finally {
+      this.restricted = null;
+    }
+  }
+
+  /** Root context: create, on_vm_start, on_configure. Returns on_configure's verdict. */
+  configureRoot(): { started: boolean; configured: boolean } {
+    this.rootId = this.nextContextId++;
+    this.invoke('proxy_on_context_create', this.rootId, 0);
+    this.buffers = { type: BufferType.VM_CONFIGURATION, data: this.shared.vmConfig };
+    const started = this.callbacks.proxy_on_vm_start ? this.invoke('proxy_on_vm_start', this.rootId, this.shared.vmConfig.length) !== 0 : true;
+    if (!started || this.failed) {
+      this.buffers = null;
+      return { started: started && !this.failed, configured: false };
+    }
+    this.buffers = { type: BufferType.PLUGIN_CONFIGURATION, data: this.shared.pluginConfig };
+    const configured = this.callbacks.proxy_on_configure ? this.invoke('proxy_on_configure', this.rootId, this.shared.pluginConfig.length) !== 0 : true;
+    this.buffers = null;
+    return { started: true, configured: configured && !this.failed };
+  }
+
+  tick(): void {
+    this.invoke('proxy_on_tick', this.rootId);
+  }
+
+  queueReady(token: number): void {
+    this.invoke('proxy_on_queue_ready', this.rootId, token);
+  }
+
+  // ---- streams --------------------------------------------------------------------------------
+
+  openStream(headers: HeaderMap, attrs: StreamAttributes): StreamState {
+    const stream: StreamState = {
+      id: this.nextContextId++,
+      headers,
+      headersWritable: true,
+      responseHeaders: null,
+      responseWritable: false,
+      inLog: false,
+      attrs,
+      localResponse: null,
+      closed: false,
+      properties: null,
+    };
+    this.streams.set(stream.id, stream);
+    this.current = stream;
+    this.invoke('proxy_on_context_create', stream.id, this.rootId);
+    return stream;
+  }
+
+  onRequestHeaders(stream: StreamState, endOfStream: boolean): number {
+    this.current = stream;
+    const headers = stream.headers!;
+    const action = this.invoke('proxy_on_request_headers', stream.id, headers.size, endOfStream ? 1 : 0) ?? Action.CONTINUE;
+    if (action === Action.CONTINUE && !stream.localResponse) stream.headersWritable = false;
+    return action;
+  }
+
+  onResponseHeaders(stream: StreamState, headers: HeaderMap): number {
+    this.current = stream;
+    stream.headersWritable = false;
+    stream.responseHeaders = headers;
+    stream.responseWritable = true;
+    const action = this.invoke('proxy_on_response_headers', stream.id, headers.size, 1) ?? Action.CONTINUE;
+    if (action === Action.CONTINUE) stream.responseWritable = false;
+    return action;
+  }
+
+  /** Envoy's end of a stream: on_log, then on_done, then on_delete. */
+  closeStream(stream: StreamState): void {
+    this.current = stream;
+    stream.headersWritable = false;
+    stream.responseWritable = false;
+    stream.inLog = true;
+    this.invoke('proxy_on_log', stream.id);
+    stream.inLog = false;
+    this.invoke('proxy_on_done', stream.id);
+    this.invoke('proxy_on_delete', stream.id);
+    this.streams.delete(stream.id);
+    this.current = null;
+  }
+
+  // ---- memory helpers -------------------------------------------------------------------------
+
+  private allocate(size: number): number {
+    const saved = this.restricted;
+    const savedPhase = this.restrictedPhase;
+    this.restricted = ALLOC_ALLOWED;
+    this.restrictedPhase = 'while the module allocates memory for the host';
+    try {
+      return (this.malloc(size) as number) >>> 0;
+    } finally {
+      this.restricted = saved;
+      this.restrictedPhase = savedPhase;
+    }
+  }
+
+  /** Copies bytes (a byte string or Buffer) into guest memory it allocates, and stores pointer and size. */
+  private copyOut(data: string | Buffer, ptrPtr: number, sizePtr: number): number {
+    const size = data.length;
+    let ptr = 0;
+    if (size > 0) {
+      ptr = this.allocate(size);
+      if (ptr === 0 || !this.memory.inBounds(ptr, size)) return Status.INVALID_MEMORY_ACCESS;
+      if (typeof data === 'string') this.memory.bytes.write(data, ptr, 'latin1');
+      else data.copy(this.memory.bytes, ptr);
+    }
+    if (!this.memory.u32(ptrPtr, ptr) || !this.memory.u32(sizePtr, size)) return Status.INVALID_MEMORY_ACCESS;
+    return Status.OK;
+  }
+
+  private map(type: number, write: boolean): HeaderMap | null {
+    const stream = this.current;
+    if (!stream) return null;
+    if (type === MapType.REQUEST_HEADERS) return write && !stream.headersWritable ? null : stream.headers;
+    if (type === MapType.RESPONSE_HEADERS) return write && !stream.responseWritable ? null : stream.responseHeaders;
+    return null;
+  }
+
+  /** Status for a map that is not available now: NOT_FOUND while logging, else BAD_ARGUMENT (Envoy). */
+  private missingMap(): number {
+    return this.current?.inLog ? Status.NOT_FOUND : Status.BAD_ARGUMENT;
+  }
+
+  // ---- env.proxy_* ----------------------------------------------------------------------------
+
+  private static envImports(vmOf: () => Vm): Record<string, (...args: never[]) => unknown> {
+    const S = Status;
+    const imports: Record<string, (...args: number[]) => unknown> = {
+      proxy_log(level, ptr, size) {
+        const vm = vmOf();
+        vm.guard('proxy_log');
+        if (level >>> 0 > 5) return S.BAD_ARGUMENT;
+        const message = vm.memory.utf8(ptr, size);
+        if (message === undefined) return S.INVALID_MEMORY_ACCESS;
+        vm.emit(level, message);
+        return S.OK;
+      },
+      proxy_get_log_level(ptr) {
+        const vm = vmOf();
+        vm.guard('proxy_get_log_level');
+        return vm.memory.u32(ptr, vm.shared.logLevel) ? S.OK : S.INVALID_MEMORY_ACCESS;
+      },
+      proxy_get_current_time_nanoseconds(ptr) {
+        const vm = vmOf();
+        vm.guard('proxy_get_current_time_nanoseconds');
+        return vm.memory.u64(ptr, BigInt(Date.now()) * 1_000_000n) ? S.OK : S.INVALID_MEMORY_ACCESS;
+      },
+      proxy_set_tick_period_milliseconds(period) {
+        const vm = vmOf();
+        vm.guard('proxy_set_tick_period_milliseconds');
+        vm.tickPeriodMs = period >>> 0;
+        return S.OK;
+      },
+      proxy_get_buffer_status(type, lengthPtr, flagsPtr) {
+        const vm = vmOf();
+        vm.guard('proxy_get_buffer_status');
+        if (type >>> 0 > BufferType.PLUGIN_CONFIGURATION) return S.BAD_ARGUMENT;
+        const buffer = vm.buffers?.type === type ? vm.buffers.data : undefined;
+        if (!buffer) return S.NOT_FOUND;
+        return vm.memory.u32(lengthPtr, buffer.length) && vm.memory.u32(flagsPtr, 0) ? S.OK : S.INVALID_MEMORY_ACCESS;
+      },
+      proxy_get_buffer_bytes(type, start, length, ptrPtr, sizePtr) {
+        const vm = vmOf();
+        vm.guard('proxy_get_buffer_bytes');
+        if (type >>> 0 > BufferType.PLUGIN_CONFIGURATION) return S.BAD_ARGUMENT;
+        const buffer = vm.buffers?.type === type ? vm.buffers.data : undefined;
+        if (!buffer) return S.NOT_FOUND;
+        start >>>= 0;
+        length >>>= 0;
+        if (start + length > 0xffffffff) return S.BAD_ARGUMENT;
+        const end = Math.min(buffer.length, start + length);
+        if (end <= start) return S.OK; // nothing to copy: Envoy writes nothing
+        return vm.copyOut(buffer.subarray(start, end), ptrPtr, sizePtr);
+      },
+      proxy_set_buffer_bytes() {
+        const vm = vmOf();
+        vm.guard('proxy_set_buffer_bytes');
+        return S.NOT_FOUND; // no bodies in this host's streams
+      },
+      proxy_get_header_map_pairs(type, ptrPtr, sizePtr) {
+        const vm = vmOf();
+        vm.guard('proxy_get_header_map_pairs');
+        const map = vm.map(type, false);
+        if (!map) return vm.missingMap();
+        const size = pairsSize(map.names, map.values);
+        const ptr = vm.allocate(size);
+        if (ptr === 0 || !vm.memory.inBounds(ptr, size)) return S.INVALID_MEMORY_ACCESS;
+        writePairs(vm.memory.bytes, ptr, map.names, map.values);
+        return vm.memory.u32(ptrPtr, ptr) && vm.memory.u32(sizePtr, size) ? S.OK : S.INVALID_MEMORY_ACCESS;
+      },
+      proxy_set_header_map_pairs(type, ptr, size) {
+        const vm = vmOf();
+        vm.guard('proxy_set_header_map_pairs');
+        const map = vm.map(type, true);
+        if (!map) return vm.missingMap();
+        if (!vm.memory.inBounds(ptr, size)) return S.INVALID_MEMORY_ACCESS;
+        const pairs = readPairs(vm.memory.bytes, ptr >>> 0, size >>> 0);
+        map.clear();
+        for (const [name, value] of pairs) map.add(lowerHeaderName(name), value);
+        return S.OK;
+      },
+      proxy_get_header_map_value(type, keyPtr, keySize, valuePtrPtr, valueSizePtr) {
+        const vm = vmOf();
+        vm.guard('proxy_get_header_map_value');
+        const key = vm.memory.latin1(keyPtr, keySize);
+        if (key === undefined) return S.INVALID_MEMORY_ACCESS;
+        const map = vm.map(type, false);
+        if (!map) return vm.missingMap();
+        const value = map.get(lowerHeaderName(key));
+        if (value === undefined) return S.NOT_FOUND;
+        return vm.copyOut(value, valuePtrPtr, valueSizePtr);
+      },
+      proxy_add_header_map_value(type, keyPtr, keySize, valuePtr, valueSize) {
+        const vm = vmOf();
+        vm.guard('proxy_add_header_map_value');
+        const key = vm.memory.latin1(keyPtr, keySize);
+        const value = vm.memory.latin1(valuePtr, valueSize);
+        if (key === undefined || value === undefined) return S.INVALID_MEMORY_ACCESS;
+        const map = vm.map(type, true);
+        if (!map) return S.BAD_ARGUMENT;
+        map.add(lowerHeaderName(key), value);
+        return S.OK;
+      },
+      proxy_replace_header_map_value(type, keyPtr, keySize, valuePtr, valueSize) {
+        const vm = vmOf();
+        vm.guard('proxy_replace_header_map_value');
+        const key = vm.memory.latin1(keyPtr, keySize);
+        const value = vm.memory.latin1(valuePtr, valueSize);
+        if (key === undefined || value === undefined) return S.INVALID_MEMORY_ACCESS;
+        const map = vm.map(type, true);
+        if (!map) return S.BAD_ARGUMENT;
+        map.replace(lowerHeaderName(key), value);
+        return S.OK;
+      },
+      proxy_remove_header_map_value(type, keyPtr, keySize) {
+        const vm = vmOf();
+        vm.guard('proxy_remove_header_map_value');
+        const key = vm.memory.latin1(keyPtr, keySize);
+        if (key === undefined) return S.INVALID_MEMORY_ACCESS;
+        const map = vm.map(type, true);
+        if (!map) return S.BAD_ARGUMENT;
+        map.remove(lowerHeaderName(key));
+        return S.OK;
+      },
+      proxy_get_header_map_size(type, sizePtr) {
+        const vm = vmOf();
+        vm.guard('proxy_get_header_map_size');
+        const map = vm.map(type, false);
+        if (!map) return vm.missingMap();
+        return vm.memory.u32(sizePtr, map.byteSize()) ? S.OK : S.INVALID_MEMORY_ACCESS;
+      },
+      proxy_get_property(pathPtr, pathSize, valuePtrPtr, valueSizePtr) {
+        const vm = vmOf();
+        vm.guard('proxy_get_property');
+        const path = vm.memory.utf8(pathPtr, pathSize);
+        if (path === undefined) return S.INVALID_MEMORY_ACCESS;
+        const stream = vm.current;
+        const stored = stream?.properties?.get(path);
+        if (stored) return vm.copyOut(stored, valuePtrPtr, valueSizePtr);
+        const result = getProperty(path.split('\0'), vm.shared.plugin, stream ? stream.attrs : null);
+        if (result.status !== S.OK) return result.status;
+        return vm.copyOut(result.value!, valuePtrPtr, valueSizePtr);
+      },
+      proxy_set_property(pathPtr, pathSize, valuePtr, valueSize) {
+        const vm = vmOf();
+        vm.guard('proxy_set_property');
+        const path = vm.memory.utf8(pathPtr, pathSize);
+        const value = vm.memory.copy(valuePtr, valueSize);
+        if (path === undefined || value === undefined) return S.INVALID_MEMORY_ACCESS;
+        const stream = vm.current;
+        if (!stream) return S.NOT_FOUND;
+        (stream.properties ??= new Map()).set(path, value);
+        return S.OK;
+      },
+      proxy_continue_stream(type) {
+        const vm = vmOf();
+        vm.guard('proxy_continue_stream');
+        if (type >>> 0 > 2) return S.BAD_ARGUMENT;
+        return vm.current ? S.OK : S.NOT_FOUND;
+      },
+      proxy_close_stream(type) {
+        const vm = vmOf();
+        vm.guard('proxy_close_stream');
+        if (type >>> 0 > 2) return S.BAD_ARGUMENT;
+        if (!vm.current) return S.NOT_FOUND;
+        vm.current.closed = true;
+        return S.OK;
+      },
+      proxy_send_local_response(status, detailsPtr, detailsSize, bodyPtr, bodySize, headersPtr, headersSize) {
+        const vm = vmOf();
+        vm.guard('proxy_send_local_response');
+        const details = vm.memory.utf8(detailsPtr, detailsSize);
+        const body = vm.memory.utf8(bodyPtr, bodySize);
+        if (details === undefined || body === undefined || !vm.memory.inBounds(headersPtr, headersSize)) return S.INVALID_MEMORY_ACCESS;
+        const stream = vm.current;
+        if (!stream) return S.NOT_FOUND;
+        if (stream.localResponse) return S.BAD_ARGUMENT; // Envoy sends one local reply per stream
+        const headers = readPairs(vm.memory.bytes, headersPtr >>> 0, headersSize >>> 0).map(([n, v]): [string, string] => [lowerHeaderName(n), v]);
+        stream.localResponse = { status: status >>> 0, details, body, headers };
+        return S.OK;
+      },
+      proxy_get_shared_data(keyPtr, keySize, valuePtrPtr, valueSizePtr, casPtr) {
+        const vm = vmOf();
+        vm.guard('proxy_get_shared_data');
+        const key = vm.memory.utf8(keyPtr, keySize);
+        if (key === undefined) return S.INVALID_MEMORY_ACCESS;
+        const entry = vm.shared.sharedData.get(key);
+        if (!entry) return S.NOT_FOUND;
+        const copied = vm.copyOut(entry.value, valuePtrPtr, valueSizePtr);
+        if (copied !== S.OK) return copied;
+        return vm.memory.u32(casPtr, entry.cas) ? S.OK : S.INVALID_MEMORY_ACCESS;
+      },
+      proxy_set_shared_data(keyPtr, keySize, valuePtr, valueSize, cas) {
+        const vm = vmOf();
+        vm.guard('proxy_set_shared_data');
+        const key = vm.memory.utf8(keyPtr, keySize);
+        const value = vm.memory.copy(valuePtr, valueSize);
+        if (key === undefined || value === undefined) return S.INVALID_MEMORY_ACCESS;
+        return vm.shared.sharedData.set(key, value, cas >>> 0);
+      },
+      proxy_register_shared_queue(namePtr, nameSize, tokenPtr) {
+        const vm = vmOf();
+        vm.guard('proxy_register_shared_queue');
+        const name = vm.memory.utf8(namePtr, nameSize);
+        if (name === undefined) return S.INVALID_MEMORY_ACCESS;
+        const token = vm.shared.queues.register(vm.shared.plugin.vmId, name, { notify: (t) => vm.pendingQueues.add(t) });
+        return vm.memory.u32(tokenPtr, token) ? S.OK : S.INVALID_MEMORY_ACCESS;
+      },
+      proxy_resolve_shared_queue(vmIdPtr, vmIdSize, namePtr, nameSize, tokenPtr) {
+        const vm = vmOf();
+        vm.guard('proxy_resolve_shared_queue');
+        const vmId = vm.memory.utf8(vmIdPtr, vmIdSize);
+        const name = vm.memory.utf8(namePtr, nameSize);
+        if (vmId === undefined || name === undefined) return S.INVALID_MEMORY_ACCESS;
+        const token = vm.shared.queues.resolve(vmId, name);
+        if (token === undefined) return S.NOT_FOUND;
+        return vm.memory.u32(tokenPtr, token) ? S.OK : S.INVALID_MEMORY_ACCESS;
+      },
+      proxy_enqueue_shared_queue(token, ptr, size) {
+        const vm = vmOf();
+        vm.guard('proxy_enqueue_shared_queue');
+        const value = vm.memory.copy(ptr, size);
+        if (value === undefined) return S.INVALID_MEMORY_ACCESS;
+        return vm.shared.queues.enqueue(token >>> 0, value);
+      },
+      proxy_dequeue_shared_queue(token, ptrPtr, sizePtr) {
+        const vm = vmOf();
+        vm.guard('proxy_dequeue_shared_queue');
+        const result = vm.shared.queues.dequeue(token >>> 0);
+        if (result.status !== S.OK) return result.status;
+        return vm.copyOut(result.value!, ptrPtr, sizePtr);
+      },
+      // No upstream clusters exist in this host: Envoy answers an unknown cluster with BAD_ARGUMENT.
+      proxy_http_call() {
+        vmOf().guard('proxy_http_call');
+        return S.BAD_ARGUMENT;
+      },
+      proxy_grpc_call() {
+        vmOf().guard('proxy_grpc_call');
+        return S.BAD_ARGUMENT;
+      },
+      proxy_grpc_stream() {
+        vmOf().guard('proxy_grpc_stream');
+        return S.BAD_ARGUMENT;
+      },
+      proxy_grpc_send() {
+        vmOf().guard('proxy_grpc_send');
+        return S.NOT_FOUND;
+      },
+      proxy_grpc_cancel() {
+        vmOf().guard('proxy_grpc_cancel');
+        return S.NOT_FOUND;
+      },
+      proxy_grpc_close() {
+        vmOf().guard('proxy_grpc_close');
+        return S.NOT_FOUND;
+      },
+      proxy_get_status(codePtr, messagePtrPtr, messageSizePtr) {
+        const vm = vmOf();
+        vm.guard('proxy_get_status');
+        if (!vm.memory.u32(codePtr, 0)) return S.INVALID_MEMORY_ACCESS;
+        return vm.copyOut('', messagePtrPtr, messageSizePtr);
+      },
+      proxy_define_metric(type, namePtr, nameSize, idPtr) {
+        const vm = vmOf();
+        vm.guard('proxy_define_metric');
+        if (type >>> 0 > 2) return S.BAD_ARGUMENT;
+        const name = vm.memory.utf8(namePtr, nameSize);
+        if (name === undefined) return S.INVALID_MEMORY_ACCESS;
+        return vm.memory.u32(idPtr, vm.shared.metrics.define(type, name)) ? S.OK : S.INVALID_MEMORY_ACCESS;
+      },
+      proxy_increment_metric(id, offset) {
+        const vm = vmOf();
+        vm.guard('proxy_increment_metric');
+        return vm.shared.metrics.increment(id >>> 0, Number(offset as unknown as bigint));
+      },
+      proxy_record_metric(id, value) {
+        const vm = vmOf();
+        vm.guard('proxy_record_metric');
+        return vm.shared.metrics.record(id >>> 0, Number(BigInt.asUintN(64, value as unknown as bigint)));
+      },
+      proxy_get_metric(id, resultPtr) {
+        const vm = vmOf();
+        vm.guard('proxy_get_metric');
+        const result = vm.shared.metrics.get(id >>> 0);
+        if (result.status !== S.OK) return result.status;
+        return vm.memory.u64(resultPtr, BigInt(Math.trunc(result.value))) ? S.OK : S.INVALID_MEMORY_ACCESS;
+      },
+      proxy_set_effective_context(id) {
+        const vm = vmOf();
+        vm.guard('proxy_set_effective_context');
+        if (id >>> 0 === vm.rootId) {
+          vm.current = null;
+          return S.OK;
+        }
+        const stream = vm.streams.get(id >>> 0);
+        if (!stream) return S.BAD_ARGUMENT;
+        vm.current = stream;
+        return S.OK;
+      },
+      proxy_done() {
+        vmOf().guard('proxy_done');
+        return S.NOT_FOUND; // only meaningful while a root context shuts down
+      },
+      proxy_call_foreign_function(namePtr, nameSize) {
+        const vm = vmOf();
+        vm.guard('proxy_call_foreign_function');
+        const name = vm.memory.utf8(namePtr, nameSize);
+        if (name === undefined) return S.INVALID_MEMORY_ACCESS;
+        return S.NOT_FOUND;
+      },
+      pthread_equal(left, right) {
+        return left === right ? 1 : 0;
+      },
+      emscripten_notify_memory_growth() {
+        // The memory view refreshes itself when the buffer changes.
+      },
+    };
+    return imports as Record<string, (...args: never[]) => unknown>;
+  }
+
+  /** Queue tokens with data waiting for on_queue_ready. */
+  readonly pendingQueues = new Set<number>();
+}
