@@ -1,11 +1,32 @@
-// Placeholder until issue 4 lands: the command exists so `oc-edge --help` lists it.
+// `oc-edge login`: runs the login service (src/login). Flags mirror the environment variables
+// (see docs/login.md); secrets are environment-only and so have no flag. The option list comes
+// from the settings table in src/login/config.ts, which imports only node built-ins, so
+// `oc-edge --help` stays fast; openid-client and Redis load when the action runs.
 import type { Command } from 'commander';
+import { SETTINGS } from '../../src/login/config.ts';
+import { UsageError } from '../lib/errors.ts';
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('login')
-    .description('(not built yet: issue 4)')
-    .action(() => {
-      throw new Error('oc-edge login is not built yet (issue 4)');
-    });
+    .description('run the login service: OIDC relying party, sessions, /oauth2/* and the Envoy ext_authz check');
+  for (const setting of SETTINGS) {
+    if (setting.flag) command.option(`--${setting.flag} <value>`, `${setting.description} (env ${setting.env})`);
+  }
+  command.addHelpText(
+    'after',
+    `\nEnvironment only (secrets): ${SETTINGS.filter((s) => !s.flag).map((s) => s.env).join(', ')}.\n` +
+      'Flags win over environment variables; defaults are in docs/login.md. A bad setting exits 2 and is named.',
+  );
+  command.action(async (options: Record<string, string>) => {
+    const { runFromCommandLine, ConfigError } = await import('../../src/login/cli.ts');
+    const argv = Object.entries(options).map(([key, value]) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}=${value}`);
+    try {
+      await runFromCommandLine(process.env, argv);
+    } catch (error) {
+      if (error instanceof ConfigError) throw new UsageError(error.message);
+      throw error;
+    }
+    // The servers keep the process alive; SIGINT/SIGTERM close them and exit 0.
+  });
 }

@@ -1,0 +1,273 @@
+// The login service's core, independent of how requests arrive: resolve a session from cookies
+// (refreshing its tokens under a lock when due), start and finish logins, end sessions. The
+// ext_authz HTTP layer (http.ts) maps these outcomes to responses; the planned reverse-proxy
+// sidecar and SSO modes reuse the same core with other HTTP layers.
+import type { LoginConfig } from './config.ts';
+import { expireCookie, firstCookie, serializeCookie } from './cookies.ts';
+import { digest, randomId } from './crypto.ts';
+import { LoginRejectedError, ProviderUnavailableError, RefreshRejectedError } from './errors.ts';
+import { FlowCookies } from './flow-cookies.ts';
+import type { LoginMetrics } from './metrics.ts';
+import type { EndSession, OidcClient } from './oidc.ts';
+import { checkRedirect, safeRedirect } from './redirect.ts';
+import { Sessions, type Session } from './session.ts';
+import type { SessionStore } from './store/types.ts';
+
+export interface CoreLogger {
+  info(object: object, message: string): void;
+  warn(object: object, message: string): void;
+}
+
+export type DenyReason = 'no_session' | 'invalid_ticket' | 'unknown_session' | 'expired' | 'refresh_rejected' | 'tokens_expired';
+
+export type Authentication =
+  | { kind: 'allow'; session: Session; setCookies: string[] }
+  | { kind: 'deny'; reason: DenyReason; setCookies: string[] };
+
+export interface Redirect {
+  location: string;
+  setCookies: string[];
+}
+
+export interface LogoutResult {
+  setCookies: string[];
+  endSession: EndSession;
+  /** Where the browser ends up (directly when there is no provider logout). */
+  target: string;
+  hadSession: boolean;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class LoginCore {
+  readonly config: LoginConfig;
+  readonly sessions: Sessions;
+  readonly flows: FlowCookies;
+  readonly oidc: OidcClient;
+  readonly #store: SessionStore;
+  readonly #metrics: LoginMetrics;
+  readonly #logger: CoreLogger;
+  /** Refreshes in flight in this process, by store key: concurrent checks share one. */
+  readonly #inflight = new Map<string, Promise<Session>>();
+
+  constructor(config: LoginConfig, deps: { store: SessionStore; oidc: OidcClient; metrics: LoginMetrics; logger: CoreLogger }) {
+    this.config = config;
+    this.#store = deps.store;
+    this.oidc = deps.oidc;
+    this.#metrics = deps.metrics;
+    this.#logger = deps.logger;
+    this.sessions = new Sessions(deps.store, config.encryptionKey, config.cookieName, {
+      maxAgeMs: config.sessionMaxAgeMs,
+      inactivityTimeoutMs: config.inactivityTimeoutMs,
+    });
+    this.flows = new FlowCookies(config.encryptionKey, config.cookieSecure, config.loginStateMaxAgeMs);
+  }
+
+  sessionCookie(session: Session): string {
+    return serializeCookie(this.config.cookieName, this.sessions.ticket(session), {
+      path: '/',
+      secure: this.config.cookieSecure,
+      maxAge: this.sessions.cookieMaxAge(session),
+    });
+  }
+
+  clearSessionCookie(): string {
+    return expireCookie(this.config.cookieName, { path: '/', secure: this.config.cookieSecure });
+  }
+
+  /** The active session behind the cookies, without refreshing; undefined when there is none. */
+  async currentSession(cookies: Array<[string, string]>): Promise<Session | undefined> {
+    const ticket = firstCookie(cookies, this.config.cookieName);
+    if (!ticket) return undefined;
+    const resolution = await this.sessions.resolve(ticket);
+    return resolution.status === 'active' ? resolution.session : undefined;
+  }
+
+  /**
+   * The decision for a request: its session, refreshed if its tokens are due. Throws
+   * StoreUnavailableError (store down) and ProviderUnavailableError (tokens expired and the provider
+   * cannot refresh them): both must become 5xx, never an allow.
+   */
+  async authenticate(cookies: Array<[string, string]>): Promise<Authentication> {
+    const ticket = firstCookie(cookies, this.config.cookieName);
+    if (!ticket) return { kind: 'deny', reason: 'no_session', setCookies: [] };
+    const now = Date.now();
+    const resolution = await this.sessions.resolve(ticket, now);
+    if (resolution.status !== 'active') {
+      const reason: DenyReason = resolution.status === 'invalid' ? 'invalid_ticket' : resolution.status === 'unknown' ? 'unknown_session' : 'expired';
+      return { kind: 'deny', reason, setCookies: [this.clearSessionCookie()] };
+    }
+    let session = resolution.session;
+    const before = session.record.refreshedAt;
+    try {
+      session = await this.ensureFresh(session, now);
+    } catch (error) {
+      if (error instanceof RefreshRejectedError) return { kind: 'deny', reason: 'refresh_rejected', setCookies: [this.clearSessionCookie()] };
+      throw error;
+    }
+    if (session.record.tokens.expiresAt <= Date.now()) {
+      // No refresh token (or refresh impossible): the ID token would fail jwt_authn anyway.
+      await this.sessions.destroy(session);
+      return { kind: 'deny', reason: 'tokens_expired', setCookies: [this.clearSessionCookie()] };
+    }
+    await this.sessions.touch(session, now);
+    // After a refresh the cookie is re-issued: same ticket, Max-Age recomputed — so the response
+    // carries the state the browser should hold, as oauth2-proxy's does.
+    const setCookies = session.record.refreshedAt !== before ? [this.sessionCookie(session)] : [];
+    return { kind: 'allow', session, setCookies };
+  }
+
+  /** Refreshes the tokens if they expire within REFRESH_BEFORE_EXPIRY (once per session at a time). */
+  async ensureFresh(session: Session, now = Date.now(), force = false): Promise<Session> {
+    const { tokens, refreshedAt } = session.record;
+    const due = force || tokens.expiresAt - now <= this.config.refreshBeforeExpiryMs;
+    if (!due) return session;
+    const stillValid = tokens.expiresAt > now;
+    if (!tokens.refreshToken) return session;
+    if (stillValid && now - refreshedAt < this.config.refreshCooldownMs) return session;
+    let pending = this.#inflight.get(session.storeKey);
+    if (!pending) {
+      pending = this.#refreshUnderLock(session).finally(() => this.#inflight.delete(session.storeKey));
+      this.#inflight.set(session.storeKey, pending);
+    }
+    try {
+      return await pending;
+    } catch (error) {
+      // Provider down: sessions go on on their current tokens until those expire.
+      if (error instanceof ProviderUnavailableError && stillValid) return session;
+      throw error;
+    }
+  }
+
+  async #reload(session: Session): Promise<Session | undefined> {
+    const resolution = await this.sessions.resolve(this.sessions.ticket(session));
+    return resolution.status === 'active' ? resolution.session : undefined;
+  }
+
+  async #refreshUnderLock(session: Session): Promise<Session> {
+    const lockKey = `lock:${session.storeKey}`;
+    const owner = randomId();
+    const lockTtl = this.config.providerTimeoutMs * 2 + 1000;
+    if (!(await this.#store.setIfAbsent(lockKey, owner, lockTtl))) {
+      // Another replica is refreshing this session. Its current tokens serve meanwhile; if they
+      // have already expired, wait for the other refresh to land.
+      if (session.record.tokens.expiresAt > Date.now()) return session;
+      const deadline = Date.now() + lockTtl;
+      while (Date.now() < deadline) {
+        await sleep(50);
+        const current = await this.#reload(session);
+        if (!current) throw new RefreshRejectedError('the session ended during a refresh by another replica');
+        if (current.record.refreshedAt > session.record.refreshedAt) return current;
+      }
+      throw new ProviderUnavailableError('a token refresh by another replica did not finish in time');
+    }
+    try {
+      const current = await this.#reload(session);
+      if (!current) throw new RefreshRejectedError('the session ended before its refresh');
+      // Refreshed by someone else between our read and our lock: nothing to do.
+      if (current.record.refreshedAt > session.record.refreshedAt) return current;
+      let tokens;
+      try {
+        tokens = await this.oidc.refresh(current.record.tokens, current.record.sub);
+      } catch (error) {
+        if (error instanceof RefreshRejectedError) {
+          this.#metrics.refreshes.inc({ result: 'rejected' });
+          await this.sessions.destroy(current);
+          this.#logger.info({ session: digest(current.id).slice(0, 12), reason: error.message }, 'refresh rejected by the provider; session ended');
+        } else {
+          this.#metrics.refreshes.inc({ result: 'failed' });
+          this.#logger.warn({ reason: error instanceof Error ? error.message : String(error) }, 'token refresh failed; keeping the session');
+        }
+        throw error;
+      }
+      const now = Date.now();
+      current.record.tokens = tokens;
+      current.record.refreshedAt = now;
+      await this.sessions.save(current, now);
+      this.#metrics.refreshes.inc({ result: 'ok' });
+      return current;
+    } finally {
+      await this.#store.deleteIfEquals(lockKey, owner).catch(() => undefined);
+    }
+  }
+
+  /** The redirect to the provider, and the login-state cookie. */
+  async beginLogin(cookies: Array<[string, string]>, redirectRaw: string | null): Promise<Redirect> {
+    // Fail before the user types a password if the session could not be stored afterwards.
+    await this.#store.ping();
+    const target = safeRedirect(redirectRaw, this.config.appOrigin);
+    const request = await this.oidc.beginLogin();
+    const setCookies = this.flows.prune(cookies);
+    setCookies.push(
+      this.flows.issueLogin({ state: request.state, nonce: request.nonce, codeVerifier: request.codeVerifier, redirect: target, createdAt: Date.now() }),
+    );
+    this.#metrics.logins.inc({ result: 'started' });
+    return { location: request.url.href, setCookies };
+  }
+
+  /** Redeems a callback: a new session (fresh id) and a redirect to the checked target. */
+  async completeLogin(cookies: Array<[string, string]>, search: string): Promise<Redirect> {
+    const params = new URLSearchParams(search);
+    const state = params.get('state');
+    if (!state || state.length > 512) throw new LoginRejectedError('state_missing', 'the callback has no state parameter');
+    const cookieName = this.flows.loginCookieName(state);
+    const pending = this.flows.findLogin(cookies, state);
+    if (!pending) {
+      throw new LoginRejectedError(
+        'state_unknown',
+        'no login in progress matches this callback (already used, expired, or started in another browser); start the login again',
+      );
+    }
+    const setCookies = [this.flows.clearLogin(cookieName)];
+    // The cookie is cleared now, but a copy of it could be replayed: mark the state as used.
+    if (!(await this.#store.setIfAbsent(`used-state:${digest(state)}`, '1', this.config.loginStateMaxAgeMs))) {
+      throw Object.assign(new LoginRejectedError('state_replayed', 'this login callback was already used; start the login again'), { setCookies });
+    }
+    if (params.get('error')) {
+      const code = (params.get('error') ?? '').replace(/[^a-z_]/gi, '').slice(0, 64);
+      throw Object.assign(new LoginRejectedError('authorization_error', `the identity provider ended the login with "${code}"`), { setCookies });
+    }
+    let result;
+    try {
+      result = await this.oidc.finishLogin(search, pending);
+    } catch (error) {
+      throw Object.assign(error as Error, { setCookies });
+    }
+    // Logging in again never keeps the old session: it is destroyed and a fresh id issued.
+    const old = await this.currentSession(cookies).catch(() => undefined);
+    if (old) await this.sessions.destroy(old);
+    const session = await this.sessions.create(result.sub, result.sid, result.tokens);
+    setCookies.push(this.sessionCookie(session));
+    this.#metrics.logins.inc({ result: 'completed' });
+    this.#logger.info({ session: digest(session.id).slice(0, 12) }, 'login completed');
+    return { location: safeRedirect(new URL(pending.redirect).pathname + new URL(pending.redirect).search, this.config.appOrigin), setCookies };
+  }
+
+  /**
+   * Ends the session here (store entry deleted, cookie expired, refresh token revoked) and says
+   * where the browser goes next: the provider's logout (`provider`), or straight to the target.
+   */
+  async logout(session: Session | undefined, redirectRaw: string | null, provider: boolean): Promise<LogoutResult> {
+    const target = safeRedirect(redirectRaw, this.config.appOrigin);
+    const setCookies = [this.clearSessionCookie()];
+    if (session) {
+      await this.sessions.destroy(session);
+      const refreshToken = session.record.tokens.refreshToken;
+      if (refreshToken) {
+        const revoked = await this.oidc.revoke(refreshToken);
+        this.#metrics.revocations.inc({ result: revoked ? 'ok' : 'failed' });
+      }
+    }
+    this.#metrics.logouts.inc({ kind: provider ? 'provider' : 'local' });
+    const endSession: EndSession = provider ? this.oidc.endSession(session?.record.tokens.idToken) : { kind: 'none' };
+    if (endSession.kind !== 'none') setCookies.push(this.flows.issueLogoutTarget(target));
+    return { setCookies, endSession, target, hadSession: session !== undefined };
+  }
+
+  /** The provider sent the browser back: on to the target chosen at logout (checked again). */
+  finishLogout(cookies: Array<[string, string]>): Redirect {
+    const stored = this.flows.readLogoutTarget(cookies);
+    const path = stored ? checkRedirect(new URL(stored).pathname + new URL(stored).search, this.config.appOrigin) : undefined;
+    return { location: path?.ok ? path.url : `${this.config.appOrigin}/`, setCookies: [this.flows.clearLogoutTarget()] };
+  }
+}

@@ -1,0 +1,272 @@
+// The OpenID Connect relying party: discovery (retried with backoff while the provider is down),
+// the authorization request (code + PKCE S256 + state + nonce), the callback (RFC 9207 `iss`, full
+// ID token validation including the JWS signature), refresh, revocation and the logout URL shapes.
+// Everything protocol-level is openid-client's; this module adds policy and precise errors.
+import * as client from 'openid-client';
+import type { LoginConfig } from './config.ts';
+import { LoginRejectedError, ProviderUnavailableError, RefreshRejectedError } from './errors.ts';
+
+export interface TokenSet {
+  idToken: string;
+  accessToken: string;
+  refreshToken?: string;
+  /** Epoch ms when the first of the ID token and the access token expires. */
+  expiresAt: number;
+}
+
+export interface LoginResult {
+  sub: string;
+  /** The provider's session id (`sid`), when it sends one. */
+  sid?: string;
+  tokens: TokenSet;
+}
+
+export interface AuthorizationRequest {
+  url: URL;
+  state: string;
+  nonce: string;
+  codeVerifier: string;
+}
+
+export type EndSession =
+  | { kind: 'form'; action: string; fields: Record<string, string> }
+  | { kind: 'redirect'; url: string }
+  | { kind: 'none' };
+
+export interface OidcLogger {
+  info(message: string): void;
+  warn(message: string): void;
+}
+
+function describe(error: unknown): string {
+  if (error instanceof client.ResponseBodyError) return `${error.error} (HTTP ${error.status})`;
+  if (error instanceof Error) {
+    const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
+    return `${error.message}${cause}`;
+  }
+  return String(error);
+}
+
+/** Provider errors that mean "your grant is no good" as opposed to "I am down". */
+function isRejection(error: unknown): boolean {
+  return error instanceof client.ResponseBodyError && error.status >= 400 && error.status < 500;
+}
+
+function tokenSetFrom(response: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers, previous?: TokenSet): { tokens: TokenSet; claims: client.IDToken } {
+  const claims = response.claims();
+  if (!response.id_token || !claims) throw new LoginRejectedError('id_token_missing', 'the provider returned no ID token');
+  const now = Date.now();
+  const accessExpiry = response.expires_in !== undefined ? now + response.expires_in * 1000 : Number.POSITIVE_INFINITY;
+  return {
+    claims,
+    tokens: {
+      idToken: response.id_token,
+      accessToken: response.access_token,
+      // Cognito does not rotate refresh tokens: keep the old one when none comes back.
+      refreshToken: response.refresh_token ?? previous?.refreshToken,
+      expiresAt: Math.min(claims.exp * 1000, accessExpiry),
+    },
+  };
+}
+
+export class OidcClient {
+  readonly #config: LoginConfig;
+  readonly #logger: OidcLogger;
+  readonly #onProviderUp: (up: boolean) => void;
+  #configuration: client.Configuration | undefined;
+  #closed = false;
+  #retryTimer: NodeJS.Timeout | undefined;
+  #wake: (() => void) | undefined;
+  /** Resolves when discovery succeeded; never rejects (it retries until close). */
+  readonly ready: Promise<void>;
+  #resolveReady!: () => void;
+
+  constructor(config: LoginConfig, logger: OidcLogger, onProviderUp: (up: boolean) => void = () => {}) {
+    this.#config = config;
+    this.#logger = logger;
+    this.#onProviderUp = onProviderUp;
+    this.ready = new Promise((resolve) => {
+      this.#resolveReady = resolve;
+    });
+  }
+
+  get redirectUri(): string {
+    return `${this.#config.appOrigin}/oauth2/callback`;
+  }
+
+  get postLogoutRedirectUri(): string {
+    return `${this.#config.appOrigin}/oauth2/logout/callback`;
+  }
+
+  get isReady(): boolean {
+    return this.#configuration !== undefined;
+  }
+
+  /** Discovers the provider, retrying with exponential backoff (and saying so) until it answers. */
+  start(): void {
+    void this.#discoverLoop();
+  }
+
+  async #discoverLoop(): Promise<void> {
+    const { initialMs, maxMs } = this.#config.discoveryRetry;
+    let delay = initialMs;
+    for (let attempt = 1; !this.#closed; attempt++) {
+      try {
+        this.#configuration = await this.#discover();
+        this.#onProviderUp(true);
+        this.#logger.info(`identity provider discovered: ${this.#config.issuer.href}`);
+        this.#resolveReady();
+        return;
+      } catch (error) {
+        this.#onProviderUp(false);
+        this.#logger.warn(
+          `identity provider unreachable at ${this.#config.issuer.href} (${describe(error)}); retrying in ${(delay / 1000).toFixed(1)} s (attempt ${attempt}); logins answer 503 until then`,
+        );
+      }
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+        this.#retryTimer = setTimeout(resolve, delay);
+      });
+      delay = Math.min(delay * 2, maxMs);
+    }
+  }
+
+  async #discover(): Promise<client.Configuration> {
+    const { issuer, clientId, clientSecret, providerTimeoutMs } = this.#config;
+    const auth = clientSecret ? client.ClientSecretBasic(clientSecret) : client.None();
+    const execute = issuer.protocol === 'http:' ? [client.allowInsecureRequests, client.enableNonRepudiationChecks] : [client.enableNonRepudiationChecks];
+    const configuration = await client.discovery(issuer, clientId, clientSecret ? { client_secret: clientSecret } : undefined, auth, {
+      execute,
+      timeout: providerTimeoutMs / 1000,
+    });
+    const metadata = configuration.serverMetadata();
+    // S256 is the only method we send; a provider that lists methods without it would reject us.
+    const pkce = metadata.code_challenge_methods_supported;
+    if (pkce && !pkce.includes('S256')) throw new Error('the provider does not support PKCE S256');
+    return configuration;
+  }
+
+  #require(): client.Configuration {
+    if (!this.#configuration) throw new ProviderUnavailableError(`identity provider ${this.#config.issuer.href} has not been reached yet`);
+    return this.#configuration;
+  }
+
+  async beginLogin(): Promise<AuthorizationRequest> {
+    const configuration = this.#require();
+    const state = client.randomState();
+    const nonce = client.randomNonce();
+    const codeVerifier = client.randomPKCECodeVerifier();
+    const url = client.buildAuthorizationUrl(configuration, {
+      redirect_uri: this.redirectUri,
+      response_type: 'code',
+      scope: this.#config.scopes.join(' '),
+      state,
+      nonce,
+      code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
+      code_challenge_method: 'S256',
+    });
+    return { url, state, nonce, codeVerifier };
+  }
+
+  /**
+   * Redeems the callback. `search` is the callback's query string. The checks: state (already
+   * matched to the cookie by the caller, checked again here), `iss` when the provider advertises
+   * RFC 9207, PKCE, and the ID token's signature, iss, aud, azp, exp, iat and nonce.
+   */
+  async finishLogin(search: string, expected: { state: string; nonce: string; codeVerifier: string }): Promise<LoginResult> {
+    const configuration = this.#require();
+    const currentUrl = new URL(this.redirectUri);
+    currentUrl.search = search;
+    let response;
+    try {
+      response = await client.authorizationCodeGrant(configuration, currentUrl, {
+        expectedState: expected.state,
+        expectedNonce: expected.nonce,
+        pkceCodeVerifier: expected.codeVerifier,
+        idTokenExpected: true,
+      });
+    } catch (error) {
+      if (error instanceof client.AuthorizationResponseError) {
+        throw new LoginRejectedError('authorization_error', `the provider answered the login with an error: ${error.error}`);
+      }
+      if (isRejection(error)) throw new LoginRejectedError('code_rejected', `the provider rejected the authorization code: ${describe(error)}`);
+      if (error instanceof client.ClientError || error instanceof TypeError) {
+        // openid-client's validation failures (iss, state, nonce, aud, signature, exp…): the
+        // message names the check; it never contains the token.
+        const reason = describe(error);
+        if (/fetch failed|timeout|abort|ECONNREFUSED|unexpected HTTP response status code 5/i.test(reason)) throw new ProviderUnavailableError(`identity provider failed during login: ${reason}`);
+        throw new LoginRejectedError('validation_failed', `login response failed validation: ${reason}`);
+      }
+      throw new ProviderUnavailableError(`identity provider failed during login: ${describe(error)}`);
+    }
+    const { tokens, claims } = tokenSetFrom(response);
+    if (claims.aud !== this.#config.clientId && !(Array.isArray(claims.aud) && claims.aud.length === 1 && claims.aud[0] === this.#config.clientId)) {
+      // RequestAuthentication downstream requires aud = client id exactly; refuse anything wider.
+      throw new LoginRejectedError('validation_failed', 'the ID token audience is not exactly this client');
+    }
+    return { sub: claims.sub, sid: typeof claims.sid === 'string' ? claims.sid : undefined, tokens };
+  }
+
+  /** New tokens for a session; RefreshRejectedError when the provider refuses the refresh token. */
+  async refresh(previous: TokenSet, expectedSub: string): Promise<TokenSet> {
+    const configuration = this.#require();
+    if (!previous.refreshToken) throw new RefreshRejectedError('the session has no refresh token');
+    let response;
+    try {
+      response = await client.refreshTokenGrant(configuration, previous.refreshToken);
+    } catch (error) {
+      if (isRejection(error)) throw new RefreshRejectedError(`the provider rejected the refresh token: ${describe(error)}`);
+      if (error instanceof client.ClientError && !/fetch failed|timeout|abort|status code 5/i.test(describe(error))) {
+        throw new RefreshRejectedError(`refreshed tokens failed validation: ${describe(error)}`);
+      }
+      throw new ProviderUnavailableError(`identity provider failed to refresh: ${describe(error)}`);
+    }
+    let result;
+    try {
+      result = tokenSetFrom(response, previous);
+    } catch (error) {
+      throw new RefreshRejectedError(error instanceof Error ? error.message : String(error));
+    }
+    if (result.claims.sub !== expectedSub) throw new RefreshRejectedError('the refreshed ID token is for another subject');
+    return result.tokens;
+  }
+
+  /** Revokes a refresh token (RFC 7009). Best effort: false (and a log line) when it failed. */
+  async revoke(refreshToken: string): Promise<boolean> {
+    const configuration = this.#configuration;
+    if (!configuration || !configuration.serverMetadata().revocation_endpoint) return false;
+    try {
+      await client.tokenRevocation(configuration, refreshToken, { token_type_hint: 'refresh_token' });
+      return true;
+    } catch (error) {
+      this.#logger.warn(`refresh token revocation failed: ${describe(error)}`);
+      return false;
+    }
+  }
+
+  /**
+   * Where the browser goes to end the provider's session. OIDC: a POST form to
+   * end_session_endpoint, so the ID token hint never sits in a URL (history, access logs).
+   * Cognito: GET /logout?client_id&logout_uri (it takes no token).
+   */
+  endSession(idToken: string | undefined): EndSession {
+    const { logoutMode, clientId, cognitoLogoutUrl } = this.#config;
+    if (logoutMode === 'cognito' && cognitoLogoutUrl) {
+      const url = new URL(cognitoLogoutUrl);
+      url.searchParams.set('client_id', clientId);
+      url.searchParams.set('logout_uri', this.postLogoutRedirectUri);
+      return { kind: 'redirect', url: url.href };
+    }
+    const endpoint = logoutMode === 'oidc' ? this.#configuration?.serverMetadata().end_session_endpoint : undefined;
+    if (!endpoint) return { kind: 'none' };
+    const fields: Record<string, string> = { client_id: clientId, post_logout_redirect_uri: this.postLogoutRedirectUri };
+    if (idToken) fields.id_token_hint = idToken;
+    return { kind: 'form', action: endpoint, fields };
+  }
+
+  close(): void {
+    this.#closed = true;
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    this.#wake?.();
+  }
+}

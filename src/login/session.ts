@@ -1,0 +1,152 @@
+// Server-side sessions. The browser holds only a ticket: the session id and a per-session key,
+// sealed with the service's cookie key. The store holds the session record sealed with that
+// per-session key, under a digest of the id — so neither a stolen store dump nor a cookie alone
+// yields a token, and a tampered cookie simply does not open.
+import { randomBytes } from 'node:crypto';
+import { deriveKey, digest, hmac, open, seal } from './crypto.ts';
+import type { TokenSet } from './oidc.ts';
+import type { SessionStore } from './store/types.ts';
+
+export interface SessionRecord {
+  v: 1;
+  sub: string;
+  sid?: string;
+  createdAt: number;
+  /** Absolute end: createdAt + SESSION_MAX_AGE. */
+  endsAt: number;
+  /** Last time a request used the session (inactivity timeout); written at most every few seconds. */
+  lastActiveAt: number;
+  /** Last successful token refresh (or the login). */
+  refreshedAt: number;
+  tokens: TokenSet;
+}
+
+export interface Session {
+  id: string;
+  key: Buffer;
+  storeKey: string;
+  record: SessionRecord;
+}
+
+export type Resolution =
+  | { status: 'active'; session: Session }
+  | { status: 'invalid' }
+  | { status: 'unknown' }
+  | { status: 'expired'; reason: 'max_age' | 'inactivity' };
+
+export interface SessionPolicy {
+  maxAgeMs: number;
+  /** 0: none. */
+  inactivityTimeoutMs: number;
+}
+
+const ID_BYTES = 16;
+const KEY_BYTES = 32;
+
+export class Sessions {
+  readonly #store: SessionStore;
+  readonly #ticketKey: Buffer;
+  readonly #csrfKey: Buffer;
+  readonly #aad: string;
+  readonly #policy: SessionPolicy;
+
+  constructor(store: SessionStore, rootKey: Buffer, cookieName: string, policy: SessionPolicy) {
+    this.#store = store;
+    this.#ticketKey = deriveKey(rootKey, 'session ticket');
+    this.#csrfKey = deriveKey(rootKey, 'logout csrf');
+    this.#aad = `ticket:${cookieName}`;
+    this.#policy = policy;
+  }
+
+  get store(): SessionStore {
+    return this.#store;
+  }
+
+  /** A new session with a fresh random id (never derived from or reusing an old one). */
+  async create(sub: string, sid: string | undefined, tokens: TokenSet, now = Date.now()): Promise<Session> {
+    const id = randomBytes(ID_BYTES);
+    const idText = id.toString('base64url');
+    const session: Session = {
+      id: idText,
+      key: randomBytes(KEY_BYTES),
+      storeKey: `session:${digest(id)}`,
+      record: { v: 1, sub, sid, createdAt: now, endsAt: now + this.#policy.maxAgeMs, lastActiveAt: now, refreshedAt: now, tokens },
+    };
+    await this.save(session, now);
+    return session;
+  }
+
+  ticket(session: Session): string {
+    return seal(this.#ticketKey, Buffer.concat([Buffer.from(session.id, 'base64url'), session.key]), this.#aad);
+  }
+
+  /** Seconds the cookie should live: until the session's absolute end. */
+  cookieMaxAge(session: Session, now = Date.now()): number {
+    return Math.max(0, Math.floor((session.record.endsAt - now) / 1000));
+  }
+
+  /** A CSRF token for GET logout, bound to this session (dies with it). */
+  csrfToken(session: Session): string {
+    return hmac(this.#csrfKey, session.id);
+  }
+
+  #deadline(record: SessionRecord): number {
+    const idle = this.#policy.inactivityTimeoutMs > 0 ? record.lastActiveAt + this.#policy.inactivityTimeoutMs : Number.POSITIVE_INFINITY;
+    return Math.min(record.endsAt, idle);
+  }
+
+  /** Timeout instant (inactivity), if the policy has one. */
+  timeoutAt(record: SessionRecord): number | undefined {
+    return this.#policy.inactivityTimeoutMs > 0 ? record.lastActiveAt + this.#policy.inactivityTimeoutMs : undefined;
+  }
+
+  /** Opens a ticket and loads its session. Store failures throw StoreUnavailableError. */
+  async resolve(ticket: string, now = Date.now()): Promise<Resolution> {
+    const plain = open(this.#ticketKey, ticket, this.#aad);
+    if (!plain || plain.length !== ID_BYTES + KEY_BYTES) return { status: 'invalid' };
+    const id = plain.subarray(0, ID_BYTES);
+    const key = plain.subarray(ID_BYTES);
+    const storeKey = `session:${digest(id)}`;
+    const sealed = await this.#store.get(storeKey);
+    if (sealed === undefined) return { status: 'unknown' };
+    const json = open(key, sealed, storeKey);
+    if (!json) return { status: 'invalid' };
+    const record = JSON.parse(json.toString()) as SessionRecord;
+    if (record.endsAt <= now) {
+      await this.#store.delete(storeKey);
+      return { status: 'expired', reason: 'max_age' };
+    }
+    if (this.#deadline(record) <= now) {
+      await this.#store.delete(storeKey);
+      return { status: 'expired', reason: 'inactivity' };
+    }
+    return { status: 'active', session: { id: id.toString('base64url'), key: Buffer.from(key), storeKey, record } };
+  }
+
+  /** Writes the record; the store entry lives exactly as long as the session may. */
+  async save(session: Session, now = Date.now()): Promise<void> {
+    const ttl = this.#deadline(session.record) - now;
+    if (ttl <= 0) {
+      await this.#store.delete(session.storeKey);
+      return;
+    }
+    await this.#store.set(session.storeKey, seal(session.key, JSON.stringify(session.record), session.storeKey), ttl);
+  }
+
+  /**
+   * Records activity for the inactivity timeout. Writes are throttled (at most every 1/20 of the
+   * timeout, capped at 30 s) so a busy page does not cost a store write per request.
+   */
+  async touch(session: Session, now = Date.now()): Promise<void> {
+    const timeout = this.#policy.inactivityTimeoutMs;
+    if (timeout <= 0) return;
+    const every = Math.min(timeout / 20, 30_000);
+    if (now - session.record.lastActiveAt < every) return;
+    session.record.lastActiveAt = now;
+    await this.save(session, now);
+  }
+
+  async destroy(session: Session): Promise<void> {
+    await this.#store.delete(session.storeKey);
+  }
+}
