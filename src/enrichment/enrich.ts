@@ -98,8 +98,8 @@ export function createHandler(input: Partial<EnrichmentSettings>, deps: HandlerD
         userId,
         privilege: user.privilege,
         [CLAIM]: userType,
-        tokenCached: info.tokenCached,
-        tokenRefetched: info.tokenRefetched,
+        m2mCached: info.tokenCached,
+        m2mRefetched: info.tokenRefetched,
         durationMs: Date.now() - started,
       });
       return respond(event, { [CLAIM]: userType });
