@@ -56,7 +56,7 @@ export class RegistryClient {
   }
 
   /** One request; on a 401 challenge, authenticates once and retries. */
-  private async request(url: string, init: RequestInit & { body?: Buffer | null } = {}, retried = false): Promise<Response> {
+  private async request(url: string, init: RequestInit = {}, retried = false): Promise<Response> {
     const headers = new Headers(init.headers);
     if (this.authorization) headers.set('authorization', this.authorization);
     let response: Response;
@@ -124,7 +124,7 @@ export class RegistryClient {
     const put = await this.request(url.toString(), {
       method: 'PUT',
       headers: { 'content-type': 'application/octet-stream', 'content-length': String(data.length) },
-      body: data,
+      body: new Uint8Array(data),
     });
     if (put.status !== 201) return this.fail(put, `uploading blob ${descriptor.digest}`);
     await put.arrayBuffer();
@@ -137,7 +137,7 @@ export class RegistryClient {
     const response = await this.request(`${this.base}/manifests/${tag}`, {
       method: 'PUT',
       headers: { 'content-type': image.manifestDescriptor.mediaType },
-      body: image.manifest,
+      body: new Uint8Array(image.manifest),
     });
     if (response.status !== 201) return this.fail(response, `pushing manifest ${tag}`);
     await response.arrayBuffer();
