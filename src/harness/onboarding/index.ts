@@ -62,9 +62,10 @@ export function createOnboardingApp(options: { verify: M2mVerifier; users: Map<s
       next();
     } catch (error) {
       const failure = error instanceof M2mTokenError ? error : new M2mTokenError('invalid_token', 'token not verifiable');
-      const status = failure.code === 'insufficient_scope' ? 403 : 401;
+      // 401 for every refusal, scope included: to a caller without the onboarding scope this
+      // service simply does not exist (the error code in WWW-Authenticate still says why).
       res
-        .status(status)
+        .status(401)
         .set('www-authenticate', `Bearer error="${failure.code}", error_description="${failure.message.replace(/"/g, "'")}"`)
         .json({ error: failure.code, error_description: failure.message });
     }

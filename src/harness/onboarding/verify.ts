@@ -25,7 +25,7 @@ export interface M2mToken extends JWTPayload {
 /** Why a token was refused; the message never contains the token. */
 export class M2mTokenError extends Error {
   override name = 'M2mTokenError';
-  /** `invalid_token` → 401, `insufficient_scope` → 403 (RFC 6750 §3.1). */
+  /** RFC 6750 §3.1 error codes, for the WWW-Authenticate header. */
   constructor(
     readonly code: 'invalid_token' | 'insufficient_scope',
     message: string,
