@@ -16,7 +16,6 @@ export interface WasiHost {
 const startNanos = process.hrtime.bigint();
 
 export function wasiImports(host: WasiHost): Record<string, (...args: never[]) => unknown> {
-  const memory = host.memory;
   const environ = host.environ.map((entry) => Buffer.from(`${entry}\0`, 'utf8'));
   const environBytes = environ.reduce((sum, entry) => sum + entry.length, 0);
 
@@ -27,15 +26,15 @@ export function wasiImports(host: WasiHost): Record<string, (...args: never[]) =
       const chunks: Buffer[] = [];
       let written = 0;
       for (let i = 0; i < iovsLength >>> 0; i++) {
-        const base = memory.readU32(iovs + i * 8);
-        const length = memory.readU32(iovs + i * 8 + 4);
+        const base = host.memory.readU32(iovs + i * 8);
+        const length = host.memory.readU32(iovs + i * 8 + 4);
         if (base === undefined || length === undefined) return Errno.FAULT;
-        const chunk = memory.copy(base, length);
+        const chunk = host.memory.copy(base, length);
         if (!chunk) return Errno.FAULT;
         chunks.push(chunk);
         written += length;
       }
-      if (!memory.u32(writtenPtr, written)) return Errno.FAULT;
+      if (!host.memory.u32(writtenPtr, written)) return Errno.FAULT;
       // stdout is logged at info, stderr at error; one trailing newline is the line end, not content.
       host.log(fd === 1 ? 2 : 4, Buffer.concat(chunks).toString('utf8').replace(/\n$/, ''));
       return Errno.SUCCESS;
@@ -56,30 +55,30 @@ export function wasiImports(host: WasiHost): Record<string, (...args: never[]) =
       host.guard('fd_fdstat_get');
       if (fd !== 1 && fd !== 2) return Errno.BADF;
       // fdstat: u8 filetype (2 = character device), u16 flags, u64 rights base, u64 rights inheriting.
-      if (!memory.inBounds(statPtr, 24)) return Errno.FAULT;
-      memory.bytes.fill(0, statPtr >>> 0, (statPtr >>> 0) + 24);
-      memory.bytes[statPtr >>> 0] = 2;
+      if (!host.memory.inBounds(statPtr, 24)) return Errno.FAULT;
+      host.memory.bytes.fill(0, statPtr >>> 0, (statPtr >>> 0) + 24);
+      host.memory.bytes[statPtr >>> 0] = 2;
       return Errno.SUCCESS;
     },
     environ_sizes_get(countPtr: number, sizePtr: number): number {
       host.guard('environ_sizes_get');
-      if (!memory.u32(countPtr, environ.length) || !memory.u32(sizePtr, environBytes)) return Errno.FAULT;
+      if (!host.memory.u32(countPtr, environ.length) || !host.memory.u32(sizePtr, environBytes)) return Errno.FAULT;
       return Errno.SUCCESS;
     },
     environ_get(pointersPtr: number, bufferPtr: number): number {
       host.guard('environ_get');
-      if (!memory.inBounds(pointersPtr, environ.length * 4) || !memory.inBounds(bufferPtr, environBytes)) return Errno.FAULT;
+      if (!host.memory.inBounds(pointersPtr, environ.length * 4) || !host.memory.inBounds(bufferPtr, environBytes)) return Errno.FAULT;
       let at = bufferPtr >>> 0;
       for (let i = 0; i < environ.length; i++) {
-        memory.u32(pointersPtr + i * 4, at);
-        environ[i].copy(memory.bytes, at);
+        host.memory.u32(pointersPtr + i * 4, at);
+        environ[i].copy(host.memory.bytes, at);
         at += environ[i].length;
       }
       return Errno.SUCCESS;
     },
     args_sizes_get(countPtr: number, sizePtr: number): number {
       host.guard('args_sizes_get');
-      if (!memory.u32(countPtr, 0) || !memory.u32(sizePtr, 0)) return Errno.FAULT;
+      if (!host.memory.u32(countPtr, 0) || !host.memory.u32(sizePtr, 0)) return Errno.FAULT;
       return Errno.SUCCESS;
     },
     args_get(): number {
@@ -92,14 +91,14 @@ export function wasiImports(host: WasiHost): Record<string, (...args: never[]) =
       if (id === 0) nanos = BigInt(Date.now()) * 1_000_000n;
       else if (id === 1) nanos = process.hrtime.bigint() - startNanos;
       else return Errno.INVAL;
-      return memory.u64(resultPtr, nanos) ? Errno.SUCCESS : Errno.FAULT;
+      return host.memory.u64(resultPtr, nanos) ? Errno.SUCCESS : Errno.FAULT;
     },
     random_get(ptr: number, length: number): number {
       host.guard('random_get');
       // Envoy caps one call at 64 KiB.
       if (length >>> 0 > 65536) return Errno.INVAL;
-      if (!memory.inBounds(ptr, length)) return Errno.FAULT;
-      randomFillSync(memory.bytes, ptr >>> 0, length >>> 0);
+      if (!host.memory.inBounds(ptr, length)) return Errno.FAULT;
+      randomFillSync(host.memory.bytes, ptr >>> 0, length >>> 0);
       return Errno.SUCCESS;
     },
     proc_exit(code: number): void {
