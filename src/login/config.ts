@@ -17,6 +17,7 @@ export class ConfigError extends Error {
 }
 
 export type LogoutMode = 'oidc' | 'cognito' | 'local';
+export type IdTokenHintMode = 'query' | 'post' | 'omit';
 export type StoreKind = 'memory' | 'redis';
 
 export interface ListenAddress {
@@ -36,6 +37,8 @@ export interface LoginConfig {
   logoutMode: LogoutMode;
   /** Cognito's hosted-UI logout endpoint, e.g. https://<domain>.auth.<region>.amazoncognito.com/logout. */
   cognitoLogoutUrl?: URL;
+  /** How the ID token hint reaches end_session_endpoint (LOGOUT_MODE=oidc). */
+  idTokenHint: IdTokenHintMode;
   listen: ListenAddress;
   metricsListen: ListenAddress;
   store: { kind: 'memory' } | { kind: 'redis'; url: string };
@@ -77,6 +80,7 @@ export const SETTINGS: readonly Setting[] = [
   { env: 'OIDC_CLIENT_SECRET', description: 'client secret (environment only); unset: public client with PKCE' },
   { env: 'OIDC_SCOPES', flag: 'scopes', default: 'openid email profile', description: 'scopes requested, space separated; must include openid' },
   { env: 'LOGOUT_MODE', flag: 'logout-mode', default: 'oidc', description: 'oidc: RP-initiated logout at end_session_endpoint; cognito: <COGNITO_LOGOUT_URL>?client_id&logout_uri; local: no provider logout' },
+  { env: 'LOGOUT_ID_TOKEN_HINT', flag: 'logout-id-token-hint', default: 'query', description: 'LOGOUT_MODE=oidc: query (GET, id_token_hint in the URL, works everywhere), post (form POST, needs a provider that accepts POST with SameSite=None cookies), omit (client_id only)' },
   { env: 'COGNITO_LOGOUT_URL', flag: 'cognito-logout-url', description: 'Cognito hosted-UI /logout URL (required when LOGOUT_MODE=cognito)' },
   { env: 'LISTEN', flag: 'listen', default: '127.0.0.1:4180', description: 'host:port of the /oauth2 endpoints and the ext_authz check' },
   { env: 'METRICS_LISTEN', flag: 'metrics-listen', default: '127.0.0.1:4181', description: 'host:port of /metrics (Prometheus) and /healthz' },
@@ -227,6 +231,8 @@ export function loadConfig(env: Record<string, string | undefined>, argv: readon
     }
   }
 
+  const idTokenHint = oneOf<IdTokenHintMode>('LOGOUT_ID_TOKEN_HINT', get('LOGOUT_ID_TOKEN_HINT')!, ['query', 'post', 'omit']);
+
   const storeKind = oneOf<StoreKind>('SESSION_STORE', get('SESSION_STORE')!, ['memory', 'redis']);
   let store: LoginConfig['store'] = { kind: 'memory' };
   if (storeKind === 'redis') {
@@ -275,6 +281,7 @@ export function loadConfig(env: Record<string, string | undefined>, argv: readon
     scopes,
     logoutMode,
     cognitoLogoutUrl,
+    idTokenHint,
     listen: parseListen('LISTEN', get('LISTEN')!),
     metricsListen: parseListen('METRICS_LISTEN', get('METRICS_LISTEN')!),
     store,

@@ -245,12 +245,14 @@ export class OidcClient {
   }
 
   /**
-   * Where the browser goes to end the provider's session. OIDC: a POST form to
-   * end_session_endpoint, so the ID token hint never sits in a URL (history, access logs).
+   * Where the browser goes to end the provider's session. OIDC: end_session_endpoint with
+   * client_id, post_logout_redirect_uri and — per LOGOUT_ID_TOKEN_HINT — the ID token hint in the
+   * query (GET: what every provider accepts, since its session cookie is SameSite=Lax), in a POST
+   * form (keeps it out of URLs; needs a provider that takes POST), or not at all.
    * Cognito: GET /logout?client_id&logout_uri (it takes no token).
    */
   endSession(idToken: string | undefined): EndSession {
-    const { logoutMode, clientId, cognitoLogoutUrl } = this.#config;
+    const { logoutMode, clientId, cognitoLogoutUrl, idTokenHint } = this.#config;
     if (logoutMode === 'cognito' && cognitoLogoutUrl) {
       const url = new URL(cognitoLogoutUrl);
       url.searchParams.set('client_id', clientId);
@@ -260,8 +262,11 @@ export class OidcClient {
     const endpoint = logoutMode === 'oidc' ? this.#configuration?.serverMetadata().end_session_endpoint : undefined;
     if (!endpoint) return { kind: 'none' };
     const fields: Record<string, string> = { client_id: clientId, post_logout_redirect_uri: this.postLogoutRedirectUri };
-    if (idToken) fields.id_token_hint = idToken;
-    return { kind: 'form', action: endpoint, fields };
+    if (idToken && idTokenHint !== 'omit') fields.id_token_hint = idToken;
+    if (idTokenHint === 'post') return { kind: 'form', action: endpoint, fields };
+    const url = new URL(endpoint);
+    for (const [name, value] of Object.entries(fields)) url.searchParams.set(name, value);
+    return { kind: 'redirect', url: url.href };
   }
 
   close(): void {
