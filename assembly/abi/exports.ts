@@ -1,0 +1,150 @@
+// The callbacks the host calls (Proxy-Wasm ABI 0.2.1) and the allocator it uses. The plugin's
+// entry module re-exports everything here: `export * from './abi/exports'`.
+//
+// Memory: the module runs AssemblyScript's minimal runtime, whose collector runs only when asked.
+// It is asked here, at the end of a callback (when no object is held by a live stack frame): after
+// any callback that produced garbage (markGarbage) and after every COLLECT_EVERY finished streams.
+// Pulled in so that `--use abort=assembly/abi/abort/onAbort` (asconfig.json) finds it.
+import './abort';
+import { arenaAlloc, rewindArena } from './arena';
+import { createRootContext, HttpContext, RootContext } from './context';
+import { FilterHeadersStatus } from './imports';
+import { hasGarbage, markGarbage, takeGarbageFlag } from './gc';
+
+const COLLECT_EVERY: i32 = 4096;
+
+// Usually one root context per VM: a list is enough.
+const roots: RootContext[] = [];
+const streams = new Map<u32, HttpContext>();
+// The stream of the last callback: consecutive callbacks of one stream skip the map lookup.
+let lastStream: HttpContext | null = null;
+let deletedSinceCollect: i32 = 0;
+
+function collectIfNeeded(): void {
+  if (takeGarbageFlag() || deletedSinceCollect >= COLLECT_EVERY) {
+    deletedSinceCollect = 0;
+    __collect();
+  }
+}
+
+function stream(id: u32): HttpContext | null {
+  const last = lastStream;
+  if (last !== null && last.id == id) return last;
+  if (!streams.has(id)) return null;
+  const found = streams.get(id);
+  lastStream = found;
+  return found;
+}
+
+function root(id: u32): RootContext | null {
+  for (let i = 0; i < roots.length; i++) {
+    const candidate = unchecked(roots[i]);
+    if (candidate.id == id) return candidate;
+  }
+  return null;
+}
+
+export function proxy_abi_version_0_2_1(): void {}
+
+export function malloc(size: usize): usize {
+  return arenaAlloc(size);
+}
+
+export function proxy_on_context_create(id: u32, parentId: u32): void {
+  rewindArena();
+  if (parentId == 0) {
+    if (root(id) === null) roots.push(createRootContext(id));
+    return;
+  }
+  const parent = root(parentId);
+  if (parent === null) return;
+  const context = parent.createHttpContext(id);
+  context.id = id;
+  context.root = parent;
+  streams.set(id, context);
+  lastStream = context;
+}
+
+export function proxy_on_vm_start(rootId: u32, configurationSize: u32): bool {
+  rewindArena();
+  const context = root(rootId);
+  const ok = context === null ? true : context.onVmStart(configurationSize);
+  collectIfNeeded();
+  return ok;
+}
+
+export function proxy_on_configure(rootId: u32, configurationSize: u32): bool {
+  rewindArena();
+  const context = root(rootId);
+  const ok = context === null ? false : context.onConfigure(configurationSize);
+  // A configuration replaces the previous one: always collect what it left behind.
+  markGarbage();
+  collectIfNeeded();
+  return ok;
+}
+
+export function proxy_on_request_headers(id: u32, headerCount: u32, endOfStream: bool): u32 {
+  rewindArena();
+  const context = stream(id);
+  const status = context === null ? FilterHeadersStatus.Continue : context.onRequestHeaders(headerCount, endOfStream);
+  if (hasGarbage()) collectIfNeeded();
+  return status;
+}
+
+export function proxy_on_request_body(id: u32, bodySize: u32, endOfStream: bool): u32 {
+  return 0;
+}
+
+export function proxy_on_request_trailers(id: u32, trailerCount: u32): u32 {
+  return 0;
+}
+
+export function proxy_on_response_headers(id: u32, headerCount: u32, endOfStream: bool): u32 {
+  rewindArena();
+  const context = stream(id);
+  const status = context === null ? FilterHeadersStatus.Continue : context.onResponseHeaders(headerCount, endOfStream);
+  if (hasGarbage()) collectIfNeeded();
+  return status;
+}
+
+export function proxy_on_response_body(id: u32, bodySize: u32, endOfStream: bool): u32 {
+  return 0;
+}
+
+export function proxy_on_response_trailers(id: u32, trailerCount: u32): u32 {
+  return 0;
+}
+
+export function proxy_on_log(id: u32): void {}
+
+export function proxy_on_done(id: u32): bool {
+  const context = stream(id);
+  if (context !== null) context.onDone();
+  return true;
+}
+
+export function proxy_on_delete(id: u32): void {
+  rewindArena();
+  const context = stream(id);
+  if (context !== null) {
+    streams.delete(id);
+    if (lastStream === context) lastStream = null;
+    const parent = context.root;
+    context.root = null;
+    if (parent !== null) parent.releaseHttpContext(context);
+    deletedSinceCollect++;
+  } else {
+    const dropped = root(id);
+    if (dropped !== null) {
+      roots.splice(roots.indexOf(dropped), 1);
+      markGarbage();
+    }
+  }
+  collectIfNeeded();
+}
+
+export function proxy_on_tick(rootId: u32): void {}
+
+export function proxy_on_queue_ready(rootId: u32, queueId: u32): void {}
+
+export function proxy_on_http_call_response(rootId: u32, token: u32, headerCount: u32, bodySize: u32, trailerCount: u32): void {}

@@ -1,0 +1,462 @@
+// The filter's configuration: read from the VM environment (WASI environ) and the plugin
+// configuration JSON, which wins per setting. Everything is validated here, once; a bad setting is
+// reported by name and nothing of it is kept. Secrets are kept only as HMAC states and never
+// appear in a message.
+import { Bytes, bytesEqual, joinBytes, utf8 } from '../bytes';
+import { HmacKey } from '../crypto/hmac';
+import { parseJsonBytes, JsonKind, JsonValue } from '../parse/json';
+import { ByteTable } from './byte-table';
+import { isValidCookieName, isValidHeaderName, isValidId } from './syntax';
+
+export const DEFAULT_COOKIE_NAME = 'previouslySelectedOrganisation';
+export const DEFAULT_ORG_HEADER = 'x-currently-selected-organisation';
+export const DEFAULT_FEATURES_HEADER = 'x-supported-features';
+export const DEFAULT_CACHE_SIZE: i32 = 1024;
+export const MAX_CACHE_SIZE: i32 = 65536;
+export const MAX_SECRETS: i32 = 16;
+export const SHORT_SECRET_BYTES: i32 = 32;
+
+export class FilterConfig {
+  keys: StaticArray<HmacKey> = new StaticArray<HmacKey>(0);
+  cookieName: Bytes = utf8(DEFAULT_COOKIE_NAME);
+  bootstrapped: Bytes[] = [];
+  globalFeatures: Bytes[] = [];
+  /** The features header value when the organisation has no list of its own. */
+  globalFeaturesValue: Bytes = new StaticArray<u8>(0);
+  /** Organisation id → features header value (global list then its own, deduplicated). */
+  organisationFeatures: ByteTable = new ByteTable();
+  membershipClaim: Bytes | null = null;
+  claimsFromHeader: bool = false;
+  orgHeader: Bytes = utf8(DEFAULT_ORG_HEADER);
+  featuresHeader: Bytes = utf8(DEFAULT_FEATURES_HEADER);
+  cacheSize: i32 = DEFAULT_CACHE_SIZE;
+}
+
+export class ConfigResult {
+  config: FilterConfig | null = null;
+  /** Set when the configuration is rejected: one line naming the setting. */
+  error: string = '';
+  warnings: string[] = [];
+}
+
+/** Inputs: environment variables (name → raw bytes) and the plugin configuration bytes. */
+export class ConfigSource {
+  envNames: string[] = [];
+  envValues: Bytes[] = [];
+  pluginConfig: Bytes | null = null;
+
+  setEnv(name: string, value: Bytes): void {
+    const i = this.envNames.indexOf(name);
+    if (i >= 0) {
+      unchecked((this.envValues[i] = value));
+    } else {
+      this.envNames.push(name);
+      this.envValues.push(value);
+    }
+  }
+
+  getEnv(name: string): Bytes | null {
+    const i = this.envNames.indexOf(name);
+    return i >= 0 ? unchecked(this.envValues[i]) : null;
+  }
+
+  /** Overwrites every environment value (they may hold secrets). */
+  wipeEnv(): void {
+    for (let i = 0; i < this.envValues.length; i++) {
+      const value = unchecked(this.envValues[i]);
+      memory.fill(changetype<usize>(value), 0, <usize>value.length);
+    }
+  }
+}
+
+function equalsText(bytes: Bytes, text: string): bool {
+  return bytesEqual(bytes, utf8(text));
+}
+
+const PLUGIN_KEYS: string[] = [
+  'cookieName',
+  'bootstrappedOrganisations',
+  'supportedFeatures',
+  'organisationFeatures',
+  'membershipClaim',
+  'jwtClaimsSource',
+  'orgHeader',
+  'featuresHeader',
+  'cookieCacheSize',
+];
+
+/** A configuration-supplied name, made safe to quote in a log line. */
+function quote(bytes: Bytes): string {
+  let out = '"';
+  const n = min(bytes.length, 64);
+  for (let i = 0; i < n; i++) {
+    const c = <i32>unchecked(bytes[i]);
+    out += c >= 0x20 && c < 0x7f && c != 0x22 && c != 0x5c ? String.fromCharCode(c) : '?';
+  }
+  return out + (bytes.length > n ? '…"' : '"');
+}
+
+function trimBlanks(bytes: Bytes): Bytes {
+  let start = 0;
+  let end = bytes.length;
+  while (start < end && (unchecked(bytes[start]) == 0x20 || unchecked(bytes[start]) == 0x09)) start++;
+  while (end > start && (unchecked(bytes[end - 1]) == 0x20 || unchecked(bytes[end - 1]) == 0x09)) end--;
+  if (start == 0 && end == bytes.length) return bytes;
+  const out = new StaticArray<u8>(end - start);
+  memory.copy(changetype<usize>(out), changetype<usize>(bytes) + <usize>start, <usize>(end - start));
+  return out;
+}
+
+/** Splits on `,`, trimming blanks; a blank value is the empty list. Null when an item is empty. */
+function splitList(bytes: Bytes): Bytes[] | null {
+  const out: Bytes[] = [];
+  if (trimBlanks(bytes).length == 0) return out;
+  let start = 0;
+  for (let i = 0; i <= bytes.length; i++) {
+    if (i == bytes.length || unchecked(bytes[i]) == 0x2c) {
+      const part = new StaticArray<u8>(i - start);
+      memory.copy(changetype<usize>(part), changetype<usize>(bytes) + <usize>start, <usize>(i - start));
+      const item = trimBlanks(part);
+      if (item.length == 0) return null;
+      out.push(item);
+      start = i + 1;
+    }
+  }
+  return out;
+}
+
+/** Reads configuration in one pass; the first invalid setting ends it. */
+class Reader {
+  result: ConfigResult = new ConfigResult();
+  plugin: JsonValue | null = null;
+
+  constructor(public source: ConfigSource) {}
+
+  fail(setting: string, message: string): void {
+    if (this.result.error.length == 0) this.result.error = setting + ': ' + message;
+  }
+
+  get failed(): bool {
+    return this.result.error.length > 0;
+  }
+
+  env(name: string): Bytes | null {
+    return this.source.getEnv(name);
+  }
+
+  pluginValue(key: string): JsonValue | null {
+    const plugin = this.plugin;
+    return plugin === null ? null : plugin.get(utf8(key));
+  }
+
+  /** A string setting: pluginConfig key (must be a JSON string) or env var; null when unset. */
+  stringSetting(envName: string, key: string): Bytes | null {
+    const fromPlugin = this.pluginValue(key);
+    if (fromPlugin !== null) {
+      if (fromPlugin.kind != JsonKind.String) {
+        this.fail('pluginConfig.' + key, 'must be a string');
+        return null;
+      }
+      return fromPlugin.bytes;
+    }
+    return envName.length > 0 ? this.env(envName) : null;
+  }
+
+  settingName(envName: string, key: string): string {
+    return this.pluginValue(key) !== null ? 'pluginConfig.' + key : envName;
+  }
+
+  /** A list setting: a JSON array of strings (pluginConfig) or a comma-separated string. */
+  listSetting(envName: string, key: string, what: string): Bytes[] {
+    const setting = this.settingName(envName, key);
+    const fromPlugin = this.pluginValue(key);
+    let items: Bytes[] | null = null;
+    if (fromPlugin !== null) {
+      if (fromPlugin.kind == JsonKind.Array) {
+        items = this.stringArray(fromPlugin, setting);
+        if (items === null) return [];
+      } else if (fromPlugin.kind == JsonKind.String) {
+        items = splitList(fromPlugin.bytes!);
+      } else {
+        this.fail(setting, 'must be a JSON array of strings or a comma-separated string');
+        return [];
+      }
+    } else {
+      const raw = this.env(envName);
+      if (raw === null) return [];
+      items = splitList(raw);
+    }
+    if (items === null) {
+      this.fail(setting, 'has an empty item');
+      return [];
+    }
+    return this.checkIds(items, setting, what);
+  }
+
+  stringArray(value: JsonValue, setting: string): Bytes[] | null {
+    const out: Bytes[] = [];
+    const items = value.items!;
+    for (let i = 0; i < items.length; i++) {
+      const item = unchecked(items[i]);
+      if (item.kind != JsonKind.String) {
+        this.fail(setting, 'item ' + i.toString() + ' is not a string');
+        return null;
+      }
+      out.push(item.bytes!);
+    }
+    return out;
+  }
+
+  /** Validates ids (or feature keys) and drops repeats, keeping the first. */
+  checkIds(items: Bytes[], setting: string, what: string): Bytes[] {
+    const out: Bytes[] = [];
+    for (let i = 0; i < items.length; i++) {
+      const item = unchecked(items[i]);
+      if (!isValidId(changetype<usize>(item), item.length)) {
+        this.fail(setting, what + ' ' + quote(item) + ' is invalid (1-128 characters of A-Z a-z 0-9 . _ : -)');
+        return [];
+      }
+      let seen = false;
+      for (let k = 0; k < out.length; k++) {
+        if (bytesEqual(unchecked(out[k]), item)) {
+          seen = true;
+          break;
+        }
+      }
+      if (!seen) out.push(item);
+    }
+    return out;
+  }
+
+  read(): ConfigResult {
+    const config = new FilterConfig();
+    const plugin = this.source.pluginConfig;
+    if (plugin !== null && plugin.length > 0) {
+      const parsed = parseJsonBytes(plugin);
+      if (parsed === null || parsed.kind != JsonKind.Object) {
+        this.fail('pluginConfig', 'must be a JSON object');
+        return this.result;
+      }
+      this.plugin = parsed;
+      const keys = parsed.keys!;
+      for (let i = 0; i < keys.length; i++) {
+        const key = unchecked(keys[i]);
+        let known = false;
+        for (let k = 0; k < PLUGIN_KEYS.length; k++) {
+          if (equalsText(key, unchecked(PLUGIN_KEYS[k]))) known = true;
+        }
+        if (!known) {
+          const hint = equalsText(key, 'cookieSecrets') || equalsText(key, 'secrets') ? ' (secrets come from ORG_COOKIE_SECRETS only)' : '';
+          this.fail('pluginConfig', 'unknown key ' + quote(unchecked(keys[i])) + hint);
+          return this.result;
+        }
+      }
+    }
+
+    this.readSecrets(config);
+    if (this.failed) return this.result;
+
+    const cookieName = this.stringSetting('ORG_COOKIE_NAME', 'cookieName');
+    if (this.failed) return this.result;
+    if (cookieName !== null) {
+      if (!isValidCookieName(changetype<usize>(cookieName), cookieName.length)) {
+        this.fail(this.settingName('ORG_COOKIE_NAME', 'cookieName'), 'must be a cookie name (visible ASCII, no = ; , " or spaces)');
+        return this.result;
+      }
+      config.cookieName = cookieName;
+    }
+
+    config.bootstrapped = this.listSetting('BOOTSTRAPPED_ORGANISATIONS', 'bootstrappedOrganisations', 'organisation id');
+    if (this.failed) return this.result;
+    config.globalFeatures = this.listSetting('SUPPORTED_FEATURES', 'supportedFeatures', 'feature key');
+    if (this.failed) return this.result;
+    config.globalFeaturesValue = joinBytes(config.globalFeatures, 0x2c);
+    this.readOrganisationFeatures(config);
+    if (this.failed) return this.result;
+
+    const claim = this.stringSetting('ORG_MEMBERSHIP_CLAIM', 'membershipClaim');
+    if (this.failed) return this.result;
+    if (claim !== null && claim.length > 0) {
+      for (let i = 0; i < claim.length; i++) {
+        const c = unchecked(claim[i]);
+        if (c < 0x20 || c == 0x7f) {
+          this.fail(this.settingName('ORG_MEMBERSHIP_CLAIM', 'membershipClaim'), 'must not contain control characters');
+          return this.result;
+        }
+      }
+      config.membershipClaim = claim;
+    }
+
+    const source = this.stringSetting('JWT_CLAIMS_SOURCE', 'jwtClaimsSource');
+    if (this.failed) return this.result;
+    if (source !== null) {
+      if (equalsText(source, 'header')) config.claimsFromHeader = true;
+      else if (!equalsText(source, 'metadata')) {
+        this.fail(this.settingName('JWT_CLAIMS_SOURCE', 'jwtClaimsSource'), 'must be "metadata" or "header"');
+        return this.result;
+      }
+    }
+
+    const orgHeader = this.headerSetting('ORG_HEADER', 'orgHeader');
+    if (orgHeader !== null) config.orgHeader = orgHeader;
+    const featuresHeader = this.headerSetting('FEATURES_HEADER', 'featuresHeader');
+    if (featuresHeader !== null) config.featuresHeader = featuresHeader;
+    if (this.failed) return this.result;
+    if (bytesEqual(config.orgHeader, config.featuresHeader)) {
+      this.fail(this.settingName('FEATURES_HEADER', 'featuresHeader'), 'must differ from the organisation header');
+      return this.result;
+    }
+
+    this.readCacheSize(config);
+    if (this.failed) return this.result;
+    this.result.config = config;
+    return this.result;
+  }
+
+  readSecrets(config: FilterConfig): void {
+    const raw = this.env('ORG_COOKIE_SECRETS');
+    if (raw === null || trimBlanks(raw).length == 0) {
+      this.fail('ORG_COOKIE_SECRETS', 'is required: one secret, or a JSON array of secrets (current first)');
+      return;
+    }
+    let secrets: Bytes[] = [];
+    if (unchecked(raw[0]) == 0x5b) {
+      const parsed = parseJsonBytes(raw);
+      if (parsed === null || parsed.kind != JsonKind.Array) {
+        this.fail('ORG_COOKIE_SECRETS', 'starts with [ but is not a JSON array of strings');
+        return;
+      }
+      const list = this.stringArray(parsed, 'ORG_COOKIE_SECRETS');
+      if (list === null) return;
+      secrets = list;
+    } else {
+      secrets.push(raw);
+    }
+    if (secrets.length == 0) {
+      this.fail('ORG_COOKIE_SECRETS', 'lists no secret');
+      return;
+    }
+    if (secrets.length > MAX_SECRETS) {
+      this.fail('ORG_COOKIE_SECRETS', 'lists more than ' + MAX_SECRETS.toString() + ' secrets');
+      return;
+    }
+    const keys = new StaticArray<HmacKey>(secrets.length);
+    for (let i = 0; i < secrets.length; i++) {
+      const secret = unchecked(secrets[i]);
+      if (secret.length == 0) {
+        this.fail('ORG_COOKIE_SECRETS', 'secret #' + (i + 1).toString() + ' is empty');
+        return;
+      }
+      if (secret.length < SHORT_SECRET_BYTES) {
+        this.result.warnings.push(
+          'ORG_COOKIE_SECRETS: secret #' + (i + 1).toString() + ' is shorter than ' + SHORT_SECRET_BYTES.toString() + ' bytes; use a longer random secret',
+        );
+      }
+      unchecked((keys[i] = HmacKey.fromBytes(secret)));
+      // Only the HMAC states are kept: wipe this copy of the secret.
+      memory.fill(changetype<usize>(secret), 0, <usize>secret.length);
+    }
+    config.keys = keys;
+  }
+
+  readOrganisationFeatures(config: FilterConfig): void {
+    let value = this.pluginValue('organisationFeatures');
+    let setting = 'pluginConfig.organisationFeatures';
+    if (value === null) {
+      const raw = this.env('ORGANISATION_FEATURES');
+      if (raw === null || trimBlanks(raw).length == 0) return;
+      setting = 'ORGANISATION_FEATURES';
+      value = parseJsonBytes(raw);
+      if (value === null) {
+        this.fail(setting, 'is not valid JSON (expected an object: organisation id → array of feature keys)');
+        return;
+      }
+    }
+    if (value.kind != JsonKind.Object) {
+      this.fail(setting, 'must be a JSON object: organisation id → array of feature keys');
+      return;
+    }
+    const ids = value.keys!;
+    const lists = value.items!;
+    for (let i = 0; i < ids.length; i++) {
+      const id = unchecked(ids[i]);
+      if (!isValidId(changetype<usize>(id), id.length)) {
+        this.fail(setting, 'organisation id ' + quote(id) + ' is invalid (1-128 characters of A-Z a-z 0-9 . _ : -)');
+        return;
+      }
+      const list = unchecked(lists[i]);
+      if (list.kind != JsonKind.Array) {
+        this.fail(setting, 'the value for ' + quote(id) + ' must be an array of feature keys');
+        return;
+      }
+      const own = this.stringArray(list, setting);
+      if (own === null) return;
+      const combined = config.globalFeatures.slice(0);
+      const checked = this.checkIds(own, setting, 'feature key');
+      if (this.failed) return;
+      for (let k = 0; k < checked.length; k++) {
+        const feature = unchecked(checked[k]);
+        let seen = false;
+        for (let j = 0; j < combined.length; j++) {
+          if (bytesEqual(unchecked(combined[j]), feature)) {
+            seen = true;
+            break;
+          }
+        }
+        if (!seen) combined.push(feature);
+      }
+      config.organisationFeatures.set(id, joinBytes(combined, 0x2c));
+    }
+  }
+
+  headerSetting(envName: string, key: string): Bytes | null {
+    if (this.failed) return null;
+    const value = this.stringSetting(envName, key);
+    if (value === null || this.failed) return null;
+    if (!isValidHeaderName(changetype<usize>(value), value.length)) {
+      this.fail(this.settingName(envName, key), 'must be a lower-case header name (an HTTP token)');
+      return null;
+    }
+    return value;
+  }
+
+  readCacheSize(config: FilterConfig): void {
+    const fromPlugin = this.pluginValue('cookieCacheSize');
+    const setting = this.settingName('ORG_COOKIE_CACHE_SIZE', 'cookieCacheSize');
+    let size: f64 = <f64>DEFAULT_CACHE_SIZE;
+    if (fromPlugin !== null) {
+      if (fromPlugin.kind != JsonKind.Number) {
+        this.fail(setting, 'must be a number');
+        return;
+      }
+      size = fromPlugin.number;
+    } else {
+      const raw = this.env('ORG_COOKIE_CACHE_SIZE');
+      if (raw === null) return;
+      if (raw.length == 0 || raw.length > 9) {
+        this.fail(setting, 'must be a whole number from 0 to ' + MAX_CACHE_SIZE.toString());
+        return;
+      }
+      let n: i32 = 0;
+      for (let i = 0; i < raw.length; i++) {
+        const c = <i32>unchecked(raw[i]);
+        if (c < 0x30 || c > 0x39) {
+          this.fail(setting, 'must be a whole number from 0 to ' + MAX_CACHE_SIZE.toString());
+          return;
+        }
+        n = n * 10 + (c - 0x30);
+      }
+      size = <f64>n;
+    }
+    if (!(size >= 0 && size <= <f64>MAX_CACHE_SIZE) || size != Math.floor(size)) {
+      this.fail(setting, 'must be a whole number from 0 to ' + MAX_CACHE_SIZE.toString());
+      return;
+    }
+    config.cacheSize = <i32>size;
+  }
+}
+
+/** Validates a configuration; `result.config` is null (and `result.error` set) when it is bad. */
+export function readConfig(source: ConfigSource): ConfigResult {
+  return new Reader(source).read();
+}

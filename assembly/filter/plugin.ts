@@ -1,0 +1,319 @@
+// The org-context filter on the ABI layer: the root context owns the configuration and the
+// verified-cookie cache; a small HTTP context per request makes the decision (ORG-CONTEXT.md).
+import { arenaAlloc } from '../abi/arena';
+import { HttpContext, RootContext } from '../abi/context';
+import { markGarbage } from '../abi/gc';
+import {
+  forEachEnvironmentVariable,
+  getBufferBytes,
+  getHeaderPairs,
+  getProperty,
+  nowNanos,
+  removeHeader,
+  replaceHeader,
+  resultData,
+  resultSize,
+} from '../abi/host';
+import { BufferType, FilterHeadersStatus, HeaderMapType, LogLevel } from '../abi/imports';
+import { logBytes, logString } from '../abi/log';
+import { Bytes, copyBytes, utf8 } from '../bytes';
+import { base64Decode, base64DecodedMaxLength } from '../crypto/base64';
+import { findCookie, foundValueLength, foundValueStart } from '../parse/cookie';
+import { parseJson, JsonKind } from '../parse/json';
+import { CookieCache, cachedIdLength, cachedIdStart } from './cookie-cache';
+import { ConfigSource, FilterConfig, readConfig } from './config';
+import {
+  clearMemberships,
+  isMember,
+  membershipCount,
+  membershipLength,
+  membershipPresent,
+  membershipsFromJson,
+  membershipsFromProperty,
+  membershipStart,
+} from './membership';
+import * as metrics from './metrics';
+import { CookieVerdict, verifiedAllocated, verifiedIdLength, verifiedIdStart, verifyCookie } from './signed-cookie';
+import { isValidId } from './syntax';
+
+const ENV_NAMES: string[] = [
+  'ORG_COOKIE_SECRETS',
+  'ORG_COOKIE_NAME',
+  'BOOTSTRAPPED_ORGANISATIONS',
+  'SUPPORTED_FEATURES',
+  'ORGANISATION_FEATURES',
+  'ORG_MEMBERSHIP_CLAIM',
+  'JWT_CLAIMS_SOURCE',
+  'ORG_HEADER',
+  'FEATURES_HEADER',
+  'ORG_COOKIE_CACHE_SIZE',
+];
+
+// Header names the request scan looks for (fixed ones; configured names live in the config).
+const COOKIE = utf8('cookie');
+const METHOD = utf8(':method');
+const ORIGIN = utf8('origin');
+const PREFLIGHT_METHOD = utf8('access-control-request-method');
+const OPTIONS = utf8('OPTIONS');
+const JWT_PAYLOAD_HEADER = utf8('x-envoy-jwt-payload');
+
+// Log lines for rejected cookies, prepared once: never with the cookie's value.
+const INVALID_MESSAGES: Bytes[] = [
+  utf8(''),
+  utf8('org-context: organisation cookie rejected: malformed encoding'),
+  utf8('org-context: organisation cookie rejected: not signed'),
+  utf8('org-context: organisation cookie rejected: malformed signature'),
+  utf8('org-context: organisation cookie rejected: invalid signature'),
+  utf8('org-context: organisation cookie rejected: signed payload is not an organisation id'),
+];
+const LOG_INTERVAL_NANOS: u64 = 1_000_000_000;
+let lastInvalidLog: u64 = 0;
+let loggedInvalid = false;
+
+const ENV_NAME_BYTES: Bytes[] = ENV_NAMES.map<Bytes>((name: string): Bytes => utf8(name));
+// The source being filled by collectEnv (a visitor cannot capture it).
+let pendingSource: ConfigSource | null = null;
+
+function collectEnv(key: usize, keyLen: i32, value: usize, valueLen: i32): void {
+  const source = pendingSource;
+  if (source === null) return;
+  for (let i = 0; i < ENV_NAME_BYTES.length; i++) {
+    if (isName(key, keyLen, unchecked(ENV_NAME_BYTES[i]))) {
+      source.setEnv(unchecked(ENV_NAMES[i]), copyBytes(value, valueLen));
+      return;
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline function isName(p: usize, len: i32, name: Bytes): bool {
+  return len == name.length && memory.compare(p, changetype<usize>(name), <usize>len) == 0;
+}
+
+function logInvalid(verdict: CookieVerdict): void {
+  const now = nowNanos();
+  if (loggedInvalid && now - lastInvalidLog < LOG_INTERVAL_NANOS) return;
+  loggedInvalid = true;
+  lastInvalidLog = now;
+  const message = unchecked(INVALID_MESSAGES[<i32>verdict]);
+  logBytes(LogLevel.Warn, changetype<usize>(message), message.length);
+}
+
+export class OrgContextRoot extends RootContext {
+  config: FilterConfig | null = null;
+  cache: CookieCache = new CookieCache(0);
+  /** `metadata\0filter_metadata\0envoy.filters.http.jwt_authn\0payload\0<claim>` */
+  claimPath: Bytes = new StaticArray<u8>(0);
+  private pool: OrgContextHttp[] = [];
+
+  onConfigure(configurationSize: u32): bool {
+    const source = new ConfigSource();
+    pendingSource = source;
+    forEachEnvironmentVariable(collectEnv);
+    pendingSource = null;
+    if (configurationSize > 0 && getBufferBytes(BufferType.PluginConfiguration, 0, configurationSize)) {
+      source.pluginConfig = copyBytes(resultData, resultSize);
+    }
+    const result = readConfig(source);
+    // Wipe the environment copies: they held the secrets.
+    source.wipeEnv();
+    const config = result.config;
+    if (config === null) {
+      logString(LogLevel.Critical, 'org-context: invalid configuration: ' + result.error);
+      return false;
+    }
+    for (let i = 0; i < result.warnings.length; i++) {
+      logString(LogLevel.Warn, 'org-context: ' + unchecked(result.warnings[i]));
+    }
+    metrics.defineMetrics();
+    // A new configuration may have new secrets: nothing verified under the old ones is kept.
+    this.cache.clear();
+    this.cache = new CookieCache(config.cacheSize);
+    const claim = config.membershipClaim;
+    if (claim !== null) {
+      const prefix = utf8('metadata\0filter_metadata\0envoy.filters.http.jwt_authn\0payload\0');
+      const path = new StaticArray<u8>(prefix.length + claim.length);
+      memory.copy(changetype<usize>(path), changetype<usize>(prefix), <usize>prefix.length);
+      memory.copy(changetype<usize>(path) + <usize>prefix.length, changetype<usize>(claim), <usize>claim.length);
+      this.claimPath = path;
+    }
+    this.config = config;
+    logString(
+      LogLevel.Info,
+      'org-context: configured: ' + config.keys.length.toString() + ' secret(s), ' +
+        config.bootstrapped.length.toString() + ' bootstrapped organisation(s), cookie cache ' +
+        config.cacheSize.toString() + ', membership check ' + (claim === null ? 'off' : config.claimsFromHeader ? 'on (header)' : 'on (metadata)'),
+    );
+    return true;
+  }
+
+  createHttpContext(id: u32): HttpContext {
+    const pool = this.pool;
+    return pool.length > 0 ? pool.pop() : new OrgContextHttp();
+  }
+
+  releaseHttpContext(context: HttpContext): void {
+    // Bounded: a burst of concurrent streams does not pin its peak forever.
+    if (this.pool.length < 256) this.pool.push(changetype<OrgContextHttp>(context));
+  }
+}
+
+export class OrgContextHttp extends HttpContext {
+  onRequestHeaders(headerCount: u32, endOfStream: bool): FilterHeadersStatus {
+    const root = changetype<OrgContextRoot>(this.root);
+    metrics.count(metrics.requests);
+    const config = root.config;
+    if (config === null) {
+      // Not configured: still never let a client-sent copy through.
+      return FilterHeadersStatus.Continue;
+    }
+    decide(root, config);
+    return FilterHeadersStatus.Continue;
+  }
+}
+
+function decide(root: OrgContextRoot, config: FilterConfig): void {
+  const orgHeader = config.orgHeader;
+  const featuresHeader = config.featuresHeader;
+  const cookieName = config.cookieName;
+  let cookieStart: usize = 0;
+  let cookieLen: i32 = -1;
+  let spoofedOrg = false;
+  let spoofedFeatures = false;
+  let isOptions = false;
+  let hasOrigin = false;
+  let hasPreflightMethod = false;
+  let payloadStart: usize = 0;
+  let payloadLen: i32 = -1;
+
+  // One pass over every request header entry (several `cookie` entries are possible).
+  if (getHeaderPairs(HeaderMapType.RequestHeaders) && resultSize >= 4) {
+    const base = resultData;
+    const size = <u64>resultSize;
+    const count = <u64>load<u32>(base);
+    if (count * 8 + 4 <= size) {
+      let data = <u64>4 + count * 8;
+      for (let i: u64 = 0; i < count; i++) {
+        const nameLen = <i32>load<u32>(base + 4 + <usize>(i << 3));
+        const valueLen = <i32>load<u32>(base + 8 + <usize>(i << 3));
+        if (data + <u64>nameLen + <u64>valueLen + 2 > size) break;
+        const name = base + <usize>data;
+        const value = name + <usize>nameLen + 1;
+        data += <u64>nameLen + <u64>valueLen + 2;
+        if (isName(name, nameLen, COOKIE)) {
+          if (cookieLen < 0 && findCookie(value, valueLen, changetype<usize>(cookieName), cookieName.length)) {
+            cookieStart = foundValueStart;
+            cookieLen = foundValueLength;
+          }
+        } else if (isName(name, nameLen, orgHeader)) {
+          spoofedOrg = true;
+        } else if (isName(name, nameLen, featuresHeader)) {
+          spoofedFeatures = true;
+        } else if (nameLen > 0 && load<u8>(name) == 0x3a) {
+          if (isName(name, nameLen, METHOD)) isOptions = isName(value, valueLen, OPTIONS);
+        } else if (isName(name, nameLen, ORIGIN)) {
+          hasOrigin = true;
+        } else if (isName(name, nameLen, PREFLIGHT_METHOD)) {
+          hasPreflightMethod = true;
+        } else if (payloadLen < 0 && isName(name, nameLen, JWT_PAYLOAD_HEADER)) {
+          payloadStart = value;
+          payloadLen = valueLen;
+        }
+      }
+    }
+  }
+
+  // The cookie.
+  let orgStart: usize = 0;
+  let orgLen: i32 = 0;
+  if (cookieLen < 0) {
+    metrics.count(metrics.cookieAbsent);
+  } else if (root.cache.lookup(cookieStart, cookieLen)) {
+    orgStart = cachedIdStart;
+    orgLen = cachedIdLength;
+    metrics.count(metrics.cookieValid);
+  } else {
+    const verdict = verifyCookie(cookieStart, cookieLen, config.keys, arenaAlloc(<usize>max(cookieLen, 1)));
+    if (verifiedAllocated) markGarbage();
+    if (verdict == CookieVerdict.Valid) {
+      orgStart = verifiedIdStart;
+      orgLen = verifiedIdLength;
+      root.cache.insert(cookieStart, cookieLen, orgStart, orgLen);
+      metrics.count(metrics.cookieValid);
+    } else {
+      metrics.count(metrics.cookieInvalid);
+      logInvalid(verdict);
+    }
+  }
+
+  // The membership check, when configured.
+  const claim = config.membershipClaim;
+  const checkMembership = claim !== null;
+  if (checkMembership) {
+    clearMemberships();
+    if (!config.claimsFromHeader) {
+      const path = root.claimPath;
+      if (getProperty(changetype<usize>(path), path.length)) membershipsFromProperty(resultData, resultSize);
+    } else if (payloadLen > 0 && !(isOptions && hasOrigin && hasPreflightMethod)) {
+      // jwt_authn does not sanitise this header on a CORS preflight, so it is ignored there.
+      loadClaimFromPayloadHeader(payloadStart, payloadLen, claim!);
+    }
+    if (orgLen > 0 && !isMember(orgStart, orgLen)) {
+      metrics.count(metrics.membershipRejected);
+      orgLen = 0;
+    }
+  }
+
+  // The fallback.
+  if (orgLen == 0) {
+    if (checkMembership && membershipPresent) {
+      const bootstrapped = config.bootstrapped;
+      for (let i = 0; i < bootstrapped.length; i++) {
+        const candidate = unchecked(bootstrapped[i]);
+        if (isMember(changetype<usize>(candidate), candidate.length)) {
+          orgStart = changetype<usize>(candidate);
+          orgLen = candidate.length;
+          break;
+        }
+      }
+      for (let i: i32 = 0; orgLen == 0 && i < membershipCount; i++) {
+        if (isValidId(membershipStart(i), membershipLength(i))) {
+          orgStart = membershipStart(i);
+          orgLen = membershipLength(i);
+        }
+      }
+    } else if (config.bootstrapped.length > 0) {
+      const first = unchecked(config.bootstrapped[0]);
+      orgStart = changetype<usize>(first);
+      orgLen = first.length;
+    }
+    if (orgLen > 0) metrics.count(metrics.fallbackUsed);
+  }
+
+  // The outputs. `replace` drops every client-sent copy before adding ours.
+  let features = config.globalFeaturesValue;
+  if (orgLen > 0) {
+    replaceHeader(HeaderMapType.RequestHeaders, changetype<usize>(orgHeader), orgHeader.length, orgStart, orgLen);
+    const table = config.organisationFeatures;
+    if (table.size > 0) {
+      const index = table.indexOf(orgStart, orgLen);
+      if (index >= 0) features = table.valueAt(index);
+    }
+  } else if (spoofedOrg) {
+    removeHeader(HeaderMapType.RequestHeaders, changetype<usize>(orgHeader), orgHeader.length);
+  }
+  replaceHeader(HeaderMapType.RequestHeaders, changetype<usize>(featuresHeader), featuresHeader.length, changetype<usize>(features), features.length);
+  if (spoofedOrg || spoofedFeatures) metrics.count(metrics.spoofedHeaderRemoved);
+}
+
+/** jwt_authn's payload header: base64url JSON; the claim is read from it when it parses. */
+function loadClaimFromPayloadHeader(start: usize, len: i32, claim: Bytes): void {
+  const decoded = arenaAlloc(<usize>base64DecodedMaxLength(len));
+  const decodedLen = base64Decode(start, len, decoded, true);
+  if (decodedLen < 0) return;
+  markGarbage();
+  const payload = parseJson(decoded, decodedLen);
+  if (payload === null || payload.kind != JsonKind.Object) return;
+  const value = payload.get(claim);
+  if (value !== null) membershipsFromJson(value);
+}

@@ -1,0 +1,109 @@
+// Verifies a signed cookie value exactly as cookie-parser (cookie-signature underneath) accepts it,
+// and turns its payload into an organisation id. Works on bytes in caller-provided scratch memory;
+// only a genuinely signed `j:` payload allocates (its JSON tree).
+import { HmacKey } from '../crypto/hmac';
+import { base64EncodeUnpadded } from '../crypto/base64';
+import { constantTimeEqual } from '../crypto/compare';
+import { hasPercent, percentDecode } from '../parse/percent';
+import { parseJson, JsonKind, JsonValue } from '../parse/json';
+import { isValidId } from './syntax';
+
+export const enum CookieVerdict {
+  Valid = 0,
+  /** A raw byte outside ASCII, or a malformed `%` escape / non-UTF-8 result. */
+  Malformed = 1,
+  /** Not `s:`-prefixed: an unsigned cookie. */
+  NotSigned = 2,
+  /** No `.` or a signature that is not exactly 43 characters. */
+  BadSignatureFormat = 3,
+  /** No configured secret produces this signature. */
+  BadSignature = 4,
+  /** Signed, but the payload is not an organisation id (bad `j:` JSON, wrong shape, bad syntax). */
+  BadPayload = 5,
+}
+
+/** Length of unpadded base64 of a 32-byte HMAC. */
+export const SIGNATURE_LENGTH: i32 = 43;
+
+// Where verifyCookie() put the id of a Valid cookie (in scratch, or in a JSON string's bytes).
+export let verifiedIdStart: usize = 0;
+export let verifiedIdLength: i32 = 0;
+// Which secret matched (0 = the current one).
+export let verifiedSecretIndex: i32 = -1;
+/** True when the last verification parsed JSON (the caller tells the ABI layer to collect). */
+export let verifiedAllocated: bool = false;
+
+// @ts-ignore: decorator
+@lazy const MAC: usize = memory.data(32, 8);
+// @ts-ignore: decorator
+@lazy const EXPECTED: usize = memory.data(48, 8);
+// @ts-ignore: decorator
+@lazy const ID_KEY: StaticArray<u8> = [0x69, 0x64];
+
+/**
+ * Verifies the raw cookie value (`len` bytes at `raw`, as found in the header). `scratch` must
+ * hold `len` bytes: the percent-decoded value is written there.
+ */
+export function verifyCookie(raw: usize, len: i32, keys: StaticArray<HmacKey>, scratch: usize): CookieVerdict {
+  verifiedAllocated = false;
+  verifiedSecretIndex = -1;
+  // Browsers send what Express set: percent-encoded ASCII. Other raw bytes would be read as
+  // Latin-1 by Node and hashed differently, so they are never trusted.
+  for (let i: i32 = 0; i < len; i++) {
+    if (load<u8>(raw + <usize>i) >= 0x80) return CookieVerdict.Malformed;
+  }
+  let value = raw;
+  let valueLen = len;
+  if (hasPercent(raw, len)) {
+    valueLen = percentDecode(raw, len, scratch);
+    if (valueLen < 0) return CookieVerdict.Malformed;
+    value = scratch;
+  }
+  if (valueLen < 2 || load<u8>(value) != 0x73 || load<u8>(value + 1) != 0x3a) return CookieVerdict.NotSigned;
+  const signed = value + 2;
+  const signedLen = valueLen - 2;
+  let dot: i32 = signedLen - 1;
+  while (dot >= 0 && load<u8>(signed + <usize>dot) != 0x2e) dot--;
+  if (dot < 0 || signedLen - dot - 1 != SIGNATURE_LENGTH) return CookieVerdict.BadSignatureFormat;
+  const payload = signed;
+  const payloadLen = dot;
+  const signature = signed + <usize>dot + 1;
+  let matched: i32 = -1;
+  for (let k = 0; k < keys.length; k++) {
+    unchecked(keys[k]).sign(payload, payloadLen, MAC);
+    base64EncodeUnpadded(MAC, 32, EXPECTED);
+    if (constantTimeEqual(EXPECTED, signature, SIGNATURE_LENGTH)) {
+      matched = k;
+      break;
+    }
+  }
+  if (matched < 0) return CookieVerdict.BadSignature;
+  verifiedSecretIndex = matched;
+  return payloadToId(payload, payloadLen) ? CookieVerdict.Valid : CookieVerdict.BadPayload;
+}
+
+/**
+ * The organisation id in a verified payload: the payload itself, or for cookie-parser's JSON
+ * cookies (`j:` prefix) a JSON string, or an object's string `id` (last one wins, as JSON.parse).
+ */
+export function payloadToId(payload: usize, len: i32): bool {
+  let id = payload;
+  let idLen = len;
+  if (len >= 2 && load<u8>(payload) == 0x6a && load<u8>(payload + 1) == 0x3a) {
+    verifiedAllocated = true;
+    const json = parseJson(payload + 2, len - 2);
+    if (json === null) return false;
+    let idValue: JsonValue | null = null;
+    if (json.kind == JsonKind.String) idValue = json;
+    else if (json.kind == JsonKind.Object) idValue = json.get(ID_KEY);
+    if (idValue === null || idValue.kind != JsonKind.String) return false;
+    const bytes = idValue.bytes;
+    if (bytes === null) return false;
+    id = changetype<usize>(bytes);
+    idLen = bytes.length;
+  }
+  if (!isValidId(id, idLen)) return false;
+  verifiedIdStart = id;
+  verifiedIdLength = idLen;
+  return true;
+}
