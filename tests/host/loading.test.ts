@@ -98,13 +98,13 @@ test('a host call from inside the allocator fails the VM (fail closed → 503)',
 });
 
 test('on_configure returning false rejects the plugin on the canary, with the plugin\'s own message and logs', async () => {
-  await assert.rejects(createHost({ wasm: fixture('configure'), pluginConfig: 'no' }), (error: Error) => {
+  await assert.rejects(createHost({ wasm: fixture('configure'), pluginConfig: '"no"' }), (error: Error) => {
     assert.ok(error instanceof PluginConfigError);
     assert.equal(error.message, "setting 'mode' must be yes");
     assert.deepEqual(error.logs, [{ level: 'critical', message: "setting 'mode' must be yes" }]);
     return true;
   });
-  const plugin = await createHost({ wasm: fixture('configure'), pluginConfig: 'yes' });
+  const plugin = await createHost({ wasm: fixture('configure'), pluginConfig: '"yes"' });
   assert.equal(plugin.request().action, 'continue');
 });
 
