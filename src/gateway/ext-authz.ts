@@ -19,13 +19,13 @@ export interface ExtAuthzConfig {
   headersToUpstreamOnAllow?: string[];
   /** Istio `headersToDownstreamOnAllow`: added to the response the client gets. */
   headersToDownstreamOnAllow?: string[];
-  /** Istio `headersToDownstreamOnDeny`; unset → every auth response header (minus hop-by-hop). */
+  /** Istio `headersToDownstreamOnDeny`; default as deployed (set-cookie, location, content-type). */
   headersToDownstreamOnDeny?: string[];
   /** Istio `statusOnError`. */
   statusOnError?: number;
 }
 
-export const DEFAULT_CHECK_HEADERS = [
+export const DEFAULT_CHECK_HEADERS: readonly string[] = [
   'cookie',
   'accept',
   'sec-fetch-mode',
@@ -40,6 +40,11 @@ export const DEFAULT_CHECK_HEADERS = [
   'user-agent',
 ];
 
+/** Istio `headersToUpstreamOnAllow` / `headersToDownstreamOnAllow` / `headersToDownstreamOnDeny` as deployed. */
+export const DEFAULT_UPSTREAM_ON_ALLOW: readonly string[] = ['authorization'];
+export const DEFAULT_DOWNSTREAM_ON_ALLOW: readonly string[] = ['set-cookie'];
+export const DEFAULT_DOWNSTREAM_ON_DENY: readonly string[] = ['set-cookie', 'location', 'content-type'];
+
 export interface ExtAuthz {
   /** undefined → allowed (the request has been changed in place); otherwise the reply to send. */
   check(request: FilterRequest): Promise<LocalResponse | undefined>;
@@ -49,9 +54,9 @@ export interface ExtAuthz {
 export function createExtAuthz(config: ExtAuthzConfig): ExtAuthz {
   const pool = new Pool(config.service, { connections: 32, pipelining: 1 });
   const include = new Set([...(config.includeRequestHeadersInCheck ?? DEFAULT_CHECK_HEADERS), 'authorization']);
-  const toUpstream = config.headersToUpstreamOnAllow ?? ['authorization'];
-  const toDownstreamOnAllow = config.headersToDownstreamOnAllow ?? ['set-cookie'];
-  const toDownstreamOnDeny = config.headersToDownstreamOnDeny;
+  const toUpstream = config.headersToUpstreamOnAllow ?? DEFAULT_UPSTREAM_ON_ALLOW;
+  const toDownstreamOnAllow = config.headersToDownstreamOnAllow ?? DEFAULT_DOWNSTREAM_ON_ALLOW;
+  const toDownstreamOnDeny = config.headersToDownstreamOnDeny ?? DEFAULT_DOWNSTREAM_ON_DENY;
   const statusOnError = config.statusOnError ?? 403;
   const timeoutMs = config.timeoutMs ?? 5000;
 
@@ -90,7 +95,7 @@ export function createExtAuthz(config: ExtAuthzConfig): ExtAuthz {
     if (response.statusCode >= 500) return localResponse(statusOnError, 'access denied: the authorization service failed\n', 'UAEF');
 
     const omit = new Set(['content-length', 'host', 'date', 'server']);
-    const passed = authHeaders.filter(([name]) => !omit.has(name) && (!toDownstreamOnDeny || toDownstreamOnDeny.includes(name)));
+    const passed = authHeaders.filter(([name]) => !omit.has(name) && toDownstreamOnDeny.includes(name));
     return { status: response.statusCode, headers: passed, body, flag: 'UAEX' };
   }
 

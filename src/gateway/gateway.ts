@@ -30,7 +30,7 @@ export interface GatewayConfig {
   /** Omit to run without ext_authz (tests of later stages only). */
   extAuthz?: ExtAuthzConfig;
   jwtAuthn?: JwtAuthnConfig;
-  /** The org-context filter, loaded through src/host. */
+  /** The org-context filter, loaded through src/host; the caller closes it after the gateway. */
   plugin?: WasmPlugin;
   /**
    * Verifies the M2M token on internal routes that require one; a route that requires one with no
@@ -44,6 +44,8 @@ export interface GatewayConfig {
 export interface RunningGateway {
   urls: { http: string; https: string; internal: string };
   ports: { http: number; https: number; internal: number };
+  /** Sets or replaces stages (upstreams, ext_authz, jwt_authn, plugin, M2M) once their URLs are known. */
+  configure(update: Partial<GatewayStages>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -72,21 +74,33 @@ function hasBody(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
+/** What `configure` may set once the other parts are up (their URLs can depend on the gateway's ports). */
+export type GatewayStages = Pick<GatewayConfig, 'upstreams' | 'extAuthz' | 'jwtAuthn' | 'plugin' | 'm2m'>;
+
+function buildStages(config: GatewayStages, routeTimeoutMs: number | undefined) {
+  return {
+    upstreams: config.upstreams,
+    extAuthz: config.extAuthz ? createExtAuthz(config.extAuthz) : undefined,
+    jwtAuthn: config.jwtAuthn ? createJwtAuthn(config.jwtAuthn) : undefined,
+    payloadHeader: (config.jwtAuthn?.outputPayloadToHeader ?? PAYLOAD_HEADER_DEFAULT).toLowerCase(),
+    plugin: config.plugin ? createPluginStage(config.plugin) : undefined,
+    router: createRouter({ upstreams: config.upstreams, ...(routeTimeoutMs ? { timeoutMs: routeTimeoutMs } : {}) }),
+    m2mVerify: config.m2m?.verify ?? (config.m2m ? verifyWith(createTokenVerifier(config.m2m)) : undefined),
+  };
+}
+
+async function closeStages(stages: ReturnType<typeof buildStages>): Promise<void> {
+  // The plugin is not closed here: whoever created it (src/host) owns it and may reuse it.
+  await Promise.all([stages.router.close(), stages.extAuthz?.close()]);
+}
+
 export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
   const logger = config.logger ?? pino({ name: 'gateway' });
   const routes = config.routes ?? ROUTES;
   const bind = config.bindAddress ?? '127.0.0.1';
   const publicHost = config.publicHost ?? 'localhost';
-  const extAuthz = config.extAuthz ? createExtAuthz(config.extAuthz) : undefined;
-  const jwtAuthn = config.jwtAuthn ? createJwtAuthn(config.jwtAuthn) : undefined;
-  const payloadHeader = (config.jwtAuthn?.outputPayloadToHeader ?? PAYLOAD_HEADER_DEFAULT).toLowerCase();
-  const plugin = config.plugin ? createPluginStage(config.plugin) : undefined;
-  const router = createRouter({ upstreams: config.upstreams, ...(config.routeTimeoutMs ? { timeoutMs: config.routeTimeoutMs } : {}) });
-  const m2mVerify = config.m2m?.verify ?? (config.m2m ? verifyWith(createTokenVerifier(config.m2m)) : undefined);
-
-  for (const route of routes) {
-    if (!config.upstreams[route.service]) throw new Error(`gateway: route "${route.name}" needs an upstream for service ${route.service}`);
-  }
+  let stagesConfig: GatewayStages = { upstreams: config.upstreams, extAuthz: config.extAuthz, jwtAuthn: config.jwtAuthn, plugin: config.plugin, m2m: config.m2m };
+  let stages = buildStages(stagesConfig, config.routeTimeoutMs);
 
   let httpsPort = config.ports?.https ?? GATEWAY_PORTS.https;
 
@@ -104,7 +118,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
         path,
         status: res.statusCode,
         route: route?.name,
-        upstream: route ? `${route.service} ${config.upstreams[route.service]}` : undefined,
+        upstream: route ? `${route.service} ${stages.upstreams[route.service] ?? '-'}` : undefined,
         durationMs: performance.now() - started,
         requestId,
         flag: flag ?? (res.writableFinished ? undefined : 'DC'),
@@ -123,6 +137,8 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
 
     route = matchRoute(listener, target, routes);
     if (!route) return reply(localResponse(404, `no route matches ${target.split('?')[0]}\n`, 'NR'));
+    // One request sees one configuration, even if `configure` swaps it meanwhile.
+    const { extAuthz, jwtAuthn, plugin, router, m2mVerify, upstreams } = stages;
 
     // The edge owns these: whatever the client sent is replaced, as Envoy does with use_remote_address.
     const headers = fromRaw(req.rawHeaders);
@@ -130,7 +146,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     stripHopByHop(headers);
     for (const name of EDGE_HEADERS) remove(headers, name);
     for (const [name] of [...headers]) {
-      if (name.startsWith('x-envoy-') && !(jwtAuthn && name === payloadHeader)) remove(headers, name);
+      if (name.startsWith('x-envoy-') && !(jwtAuthn && name === stages.payloadHeader)) remove(headers, name);
     }
     headers.push(
       ['x-forwarded-for', req.socket.remoteAddress ?? ''],
@@ -231,6 +247,13 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       http: `http://${publicHost}:${ports.http}`,
       internal: `http://${bind}:${ports.internal}`,
     },
+    async configure(update) {
+      const previous = stages;
+      stages = buildStages({ ...stagesConfig, ...update }, config.routeTimeoutMs);
+      stagesConfig = { ...stagesConfig, ...update };
+      // Requests in flight keep the old pools until they finish; close() waits for them.
+      void closeStages(previous);
+    },
     async close() {
       await Promise.all(
         servers.map(
@@ -241,8 +264,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
             }),
         ),
       );
-      await Promise.all([router.close(), extAuthz?.close()]);
-      plugin?.close();
+      await closeStages(stages);
     },
   };
 }

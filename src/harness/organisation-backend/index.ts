@@ -53,7 +53,10 @@ export function createOrganisationApp(config: OrganisationBackendConfig): expres
   const cookieName = config.cookieName ?? ORG_COOKIE;
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback'); // the gateway on 127.0.0.1 terminates TLS: req.secure follows x-forwarded-proto
+  app.set('trust proxy', 'loopback');
+  app.get('/healthz', (_req, res) => {
+    res.json({ ok: true });
+  }); // the gateway on 127.0.0.1 terminates TLS: req.secure follows x-forwarded-proto
   app.use(cookieParser(config.secrets));
   app.use(express.json({ limit: '4kb' }));
   app.use(express.urlencoded({ extended: false, limit: '4kb' }));

@@ -29,6 +29,9 @@ export function createUserApp(config: UserBackendConfig): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
+  app.get('/healthz', (_req, res) => {
+    res.json({ ok: true });
+  });
 
   app.get('/me', (req, res) => {
     const caller = callerOf(req);
