@@ -166,7 +166,12 @@ export async function login(stack: Stack, browser: Browser, user: { email: strin
   if (!result.callback) throw new Error(`login did not reach the callback: HTTP ${result.status}`);
   const callbackError = result.callback.searchParams.get('error');
   if (callbackError) {
-    return { error: callbackError, errorDescription: result.callback.searchParams.get('error_description') ?? '' };
+    return {
+      error: callbackError,
+      errorDescription: result.callback.searchParams.get('error_description') ?? '',
+      stateMatches: result.callback.searchParams.get('state') === start.state,
+      iss: result.callback.searchParams.get('iss'),
+    };
   }
   const tokens = await oidc.authorizationCodeGrant(stack.config, result.callback, {
     pkceCodeVerifier: start.codeVerifier,
