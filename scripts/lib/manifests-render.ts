@@ -5,6 +5,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { generatedIstioFiles } from './manifests.ts';
+import { ENVOY_FILE, envoyYaml } from './envoy-bootstrap.ts';
 
 const run = promisify(execFile);
 export const REPO_ROOT = new URL('../../', import.meta.url).pathname;
@@ -19,8 +20,13 @@ export function overlayDir(overlay: string, root = REPO_ROOT): string {
   return join(root, 'istio', 'overlays', overlay);
 }
 
+/** Every file `oc-edge render` writes from src/topology: istio/ parts and envoy/envoy.yaml. */
+export function generatedFiles(): Map<string, string> {
+  return new Map([...generatedIstioFiles(), [ENVOY_FILE, envoyYaml()]]);
+}
+
 /** Generated files whose committed content differs from what the topology produces now. */
-export function staleGeneratedFiles(root = REPO_ROOT, files: Map<string, string> = generatedIstioFiles()): string[] {
+export function staleGeneratedFiles(root = REPO_ROOT, files: Map<string, string> = generatedFiles()): string[] {
   const stale: string[] = [];
   for (const [path, content] of files) {
     let current: string | undefined;

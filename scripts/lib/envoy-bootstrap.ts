@@ -1,0 +1,270 @@
+// The Envoy bootstrap for func-e: the same topology as src/gateway (listeners, routes with prefix
+// rewrite, ext_authz → jwt_authn → org-context Wasm → router), generated from src/topology and the
+// shared ext_authz and plugin settings so that real Envoy, the Node gateway and the cluster agree.
+// `oc-edge render` writes envoy/envoy.yaml with the local defaults; `oc-edge envoy` renders one
+// for the addresses of the running harness.
+import { stringify } from 'yaml';
+import { GATEWAY_PORTS, ROUTES, SERVICES, type Route, type ServiceName } from '../../src/topology/index.ts';
+import { HOST_ENV_SETTINGS } from '../../src/topology/plugin-settings.ts';
+import {
+  EXT_AUTHZ_DOWNSTREAM_ON_ALLOW,
+  EXT_AUTHZ_DOWNSTREAM_ON_DENY,
+  EXT_AUTHZ_REQUEST_HEADERS,
+  EXT_AUTHZ_UPSTREAM_ON_ALLOW,
+} from './manifests.ts';
+
+export const JWT_PAYLOAD_HEADER = 'x-envoy-jwt-payload';
+/** Where jwt_authn puts verified claims: metadata.filter_metadata["envoy.filters.http.jwt_authn"].payload. */
+export const JWT_PAYLOAD_METADATA_KEY = 'payload';
+
+export interface EnvoyOptions {
+  /** Address every listener binds to and every service is reached on. */
+  host: string;
+  ports: { http: number; https: number; internal: number; admin: number };
+  /** Service ports (defaults from the topology). */
+  servicePorts: Record<ServiceName, number>;
+  tls: { certificateChain: string; privateKey: string };
+  jwt: { issuer: string; jwksUri: string; audiences: string[] };
+  wasm: { filename: string; env: Record<string, string> };
+}
+
+const LOCAL_ISSUER = 'http://127.0.0.1:9000/eu-west-1_OneConnect';
+
+/** The local harness's defaults (ports from src/topology, files under .data/ and dist/). */
+export function defaultEnvoyOptions(): EnvoyOptions {
+  return {
+    host: '127.0.0.1',
+    ports: { ...GATEWAY_PORTS, admin: 9901 },
+    servicePorts: Object.fromEntries(SERVICES.map((s) => [s.name, s.port])) as Record<ServiceName, number>,
+    tls: { certificateChain: '.data/tls/server.pem', privateKey: '.data/tls/server-key.pem' },
+    jwt: { issuer: LOCAL_ISSUER, jwksUri: `${LOCAL_ISSUER}/.well-known/jwks.json`, audiences: ['oneconnect-local'] },
+    wasm: {
+      filename: 'dist/org-context.wasm',
+      env: {
+        ORG_COOKIE_NAME: 'previouslySelectedOrganisation',
+        BOOTSTRAPPED_ORGANISATIONS: 'org-acme,org-globex',
+        SUPPORTED_FEATURES: 'dashboard,organisation-switcher',
+        ORGANISATION_FEATURES: '{"org-acme":["billing"],"org-globex":["reports","billing"]}',
+        JWT_CLAIMS_SOURCE: 'metadata',
+        ORG_HEADER: 'x-currently-selected-organisation',
+        FEATURES_HEADER: 'x-supported-features',
+        ORG_COOKIE_CACHE_SIZE: '1024',
+      },
+    },
+  };
+}
+
+const TYPE = (name: string) => `type.googleapis.com/${name}`;
+const exact = (names: readonly string[]) => ({ patterns: names.map((name) => ({ exact: name, ignore_case: true })) });
+
+function socket(host: string, port: number) {
+  return { socket_address: { address: host, port_value: port } };
+}
+
+function cluster(name: string, host: string, port: number) {
+  return {
+    name,
+    type: 'STATIC',
+    connect_timeout: '2s',
+    load_assignment: { cluster_name: name, endpoints: [{ lb_endpoints: [{ endpoint: { address: socket(host, port) } }] }] },
+  };
+}
+
+/**
+ * Gateway API matches whole segments and ReplacePrefixMatch keeps one slash; Envoy's plain prefix
+ * does neither, so a prefix route becomes two: the exact path, and the prefix followed by `/`.
+ * Routes are ordered longest prefix first because Envoy takes the first match.
+ */
+function envoyRoutes(listener: Route['listener']): Record<string, unknown>[] {
+  const routes = ROUTES.filter((r) => r.listener === listener).sort((a, b) => b.prefix.length - a.prefix.length);
+  const result: Record<string, unknown>[] = [];
+  for (const route of routes) {
+    const perFilter = route.extAuthz || listener !== 'external' ? undefined : { 'envoy.filters.http.ext_authz': { '@type': TYPE('envoy.extensions.filters.http.ext_authz.v3.ExtAuthzPerRoute'), disabled: true } };
+    const base = (match: Record<string, unknown>, rewrite?: string) => {
+      const entry: Record<string, unknown> = {
+        name: route.name,
+        match,
+        route: { cluster: route.service, ...(rewrite !== undefined ? { prefix_rewrite: rewrite } : {}) },
+      };
+      if (perFilter) entry.typed_per_filter_config = perFilter;
+      return entry;
+    };
+    if (route.prefix === '/') {
+      result.push(base({ prefix: '/' }));
+      continue;
+    }
+    const rewrite = route.rewritePrefix;
+    result.push(base({ path: route.prefix }, rewrite));
+    const slashRewrite = rewrite === undefined ? undefined : rewrite.endsWith('/') ? rewrite : `${rewrite}/`;
+    result.push(base({ prefix: `${route.prefix}/` }, slashRewrite));
+  }
+  return result;
+}
+
+function httpConnectionManager(statPrefix: string, routes: Record<string, unknown>[], filters: Record<string, unknown>[], options: { remoteAddress: boolean }) {
+  return {
+    name: 'envoy.filters.network.http_connection_manager',
+    typed_config: {
+      '@type': TYPE('envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager'),
+      stat_prefix: statPrefix,
+      codec_type: 'AUTO',
+      // Paths are normalised before routing and before ext_authz sees them, as Istio does.
+      normalize_path: true,
+      merge_slashes: true,
+      path_with_escaped_slashes_action: 'UNESCAPE_AND_REDIRECT',
+      use_remote_address: options.remoteAddress,
+      route_config: { name: statPrefix, virtual_hosts: [{ name: statPrefix, domains: ['*'], routes }] },
+      http_filters: [...filters, { name: 'envoy.filters.http.router', typed_config: { '@type': TYPE('envoy.extensions.filters.http.router.v3.Router') } }],
+    },
+  };
+}
+
+function extAuthzFilter(options: EnvoyOptions) {
+  return {
+    name: 'envoy.filters.http.ext_authz',
+    typed_config: {
+      '@type': TYPE('envoy.extensions.filters.http.ext_authz.v3.ExtAuthz'),
+      transport_api_version: 'V3',
+      // The login service unreachable → deny (Istio statusOnError 403), never let requests through.
+      failure_mode_allow: false,
+      status_on_error: { code: 'Forbidden' },
+      allowed_headers: exact(EXT_AUTHZ_REQUEST_HEADERS),
+      http_service: {
+        server_uri: { uri: `http://${options.host}:${options.servicePorts['login-service']}`, cluster: 'login-service', timeout: '5s' },
+        authorization_response: {
+          allowed_upstream_headers: exact(EXT_AUTHZ_UPSTREAM_ON_ALLOW),
+          allowed_client_headers_on_success: exact(EXT_AUTHZ_DOWNSTREAM_ON_ALLOW),
+          allowed_client_headers: exact(EXT_AUTHZ_DOWNSTREAM_ON_DENY),
+        },
+      },
+    },
+  };
+}
+
+function jwtProvider(options: EnvoyOptions, audiences: string[] | undefined) {
+  return {
+    issuer: options.jwt.issuer,
+    ...(audiences ? { audiences } : {}),
+    remote_jwks: {
+      http_uri: { uri: options.jwt.jwksUri, cluster: 'identity-provider', timeout: '5s' },
+      cache_duration: '300s',
+    },
+    from_headers: [{ name: 'Authorization', value_prefix: 'Bearer ' }],
+    // Istio forwardOriginalToken / outputPayloadToHeader, and the claims for the plugin.
+    forward: true,
+    forward_payload_header: JWT_PAYLOAD_HEADER,
+    payload_in_metadata: JWT_PAYLOAD_METADATA_KEY,
+  };
+}
+
+function jwtAuthnFilter(options: EnvoyOptions) {
+  return {
+    name: 'envoy.filters.http.jwt_authn',
+    typed_config: {
+      '@type': TYPE('envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication'),
+      providers: { 'id-token': jwtProvider(options, options.jwt.audiences) },
+      // RequestAuthentication semantics: no token is allowed (the policy decides), a bad one is 401.
+      rules: [{ match: { prefix: '/' }, requires: { requires_any: { requirements: [{ provider_name: 'id-token' }, { allow_missing: {} }] } } }],
+    },
+  };
+}
+
+function m2mJwtFilter(options: EnvoyOptions) {
+  const guarded = ROUTES.filter((r) => r.listener === 'internal' && r.requireM2mToken);
+  return {
+    name: 'envoy.filters.http.jwt_authn',
+    typed_config: {
+      '@type': TYPE('envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication'),
+      // Client-credentials access tokens carry client_id, not aud: no audience check.
+      providers: { 'm2m-access-token': jwtProvider(options, undefined) },
+      rules: guarded.flatMap((r) => [
+        { match: { path: r.prefix }, requires: { provider_name: 'm2m-access-token' } },
+        { match: { prefix: `${r.prefix}/` }, requires: { provider_name: 'm2m-access-token' } },
+      ]),
+    },
+  };
+}
+
+function wasmFilter(options: EnvoyOptions) {
+  return {
+    name: 'envoy.filters.http.wasm',
+    typed_config: {
+      '@type': TYPE('envoy.extensions.filters.http.wasm.v3.Wasm'),
+      config: {
+        name: 'org-context',
+        // A VM that fails to start or configure rejects requests (Istio FAIL_CLOSE).
+        fail_open: false,
+        vm_config: {
+          vm_id: 'org-context',
+          runtime: 'envoy.wasm.runtime.v8',
+          code: { local: { filename: options.wasm.filename } },
+          environment_variables: {
+            // Secrets come from Envoy's own environment (valueFrom: HOST), the rest inline.
+            host_env_keys: [...HOST_ENV_SETTINGS],
+            key_values: { ...options.wasm.env },
+          },
+        },
+      },
+    },
+  };
+}
+
+export function envoyBootstrap(options: EnvoyOptions = defaultEnvoyOptions()): Record<string, unknown> {
+  for (const name of HOST_ENV_SETTINGS) {
+    if (name in options.wasm.env) throw new Error(`${name} is a secret: it comes from the environment, never inline`);
+  }
+  const { host, ports } = options;
+  return {
+    admin: { address: socket('127.0.0.1', ports.admin) },
+    static_resources: {
+      listeners: [
+        {
+          name: 'http',
+          address: socket(host, ports.http),
+          filter_chains: [
+            {
+              filters: [
+                httpConnectionManager('http', [{ name: 'https-redirect', match: { prefix: '/' }, redirect: { https_redirect: true, port_redirect: ports.https, response_code: 'MOVED_PERMANENTLY' } }], [], { remoteAddress: true }),
+              ],
+            },
+          ],
+        },
+        {
+          name: 'https',
+          address: socket(host, ports.https),
+          filter_chains: [
+            {
+              transport_socket: {
+                name: 'envoy.transport_sockets.tls',
+                typed_config: {
+                  '@type': TYPE('envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext'),
+                  common_tls_context: {
+                    tls_certificates: [{ certificate_chain: { filename: options.tls.certificateChain }, private_key: { filename: options.tls.privateKey } }],
+                    alpn_protocols: ['h2', 'http/1.1'],
+                  },
+                },
+              },
+              filters: [httpConnectionManager('https', envoyRoutes('external'), [extAuthzFilter(options), jwtAuthnFilter(options), wasmFilter(options)], { remoteAddress: true })],
+            },
+          ],
+        },
+        {
+          name: 'internal',
+          address: socket(host, ports.internal),
+          filter_chains: [{ filters: [httpConnectionManager('internal', envoyRoutes('internal'), [m2mJwtFilter(options)], { remoteAddress: false })] }],
+        },
+      ],
+      clusters: SERVICES.map((s) => cluster(s.name, host, options.servicePorts[s.name])),
+    },
+  };
+}
+
+export const ENVOY_FILE = 'envoy/envoy.yaml';
+
+export function envoyYaml(options?: EnvoyOptions): string {
+  return (
+    '# Generated by `oc-edge render` from src/topology (scripts/lib/envoy-bootstrap.ts). Do not edit.\n' +
+    '# Run it with `oc-edge envoy` (func-e or ENVOY_PATH); ORG_COOKIE_SECRETS comes from the environment.\n' +
+    stringify(envoyBootstrap(options), { lineWidth: 0, aliasDuplicateObjects: false })
+  );
+}
