@@ -16,15 +16,14 @@ export function lowerHeaderName(name: string): string {
 }
 
 export class HeaderMap {
-  readonly names: string[] = [];
-  readonly values: string[] = [];
+  constructor(
+    readonly names: string[] = [],
+    readonly values: string[] = [],
+  ) {}
 
-  /** Builds a map from already lower-cased entries, keeping their order. */
+  /** A map over already lower-cased entries (the arrays are taken over, not copied). */
   static fromEntries(names: string[], values: string[]): HeaderMap {
-    const map = new HeaderMap();
-    map.names.push(...names);
-    map.values.push(...values);
-    return map;
+    return new HeaderMap(names, values);
   }
 
   get size(): number {

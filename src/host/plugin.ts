@@ -11,15 +11,55 @@ import { Vm, type PluginShared } from './vm.ts';
 
 export const JWT_AUTHN_NAMESPACE = 'envoy.filters.http.jwt_authn';
 const FAIL_STREAM: LocalResponse = { status: 503, details: 'wasm_fail_stream', body: '', headers: [] };
-const NOT_LATIN1 = /[^\x00-\xff]/;
-// What an HTTP codec would refuse: control characters other than tab in values, anything outside
-// token characters in names (pseudo-header colon aside).
-const BAD_NAME = /[^!#$%&'*+\-.^_`|~0-9A-Za-z:]|^$|(?<!^):/;
-const BAD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
+// Characters of an HTTP token (RFC 9110): what a header name may contain; a codec refuses others.
+const TOKEN_CHARS = new Uint8Array(128);
+for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") TOKEN_CHARS[c.charCodeAt(0)] = 1;
 
-/** Node strings are UTF-16; headers are bytes. Characters above 0xff are UTF-8 encoded into bytes. */
-function toByteString(text: string): string {
-  return NOT_LATIN1.test(text) ? Buffer.from(text, 'utf8').toString('latin1') : text;
+function invalidHeader(name: unknown): TypeError {
+  return new TypeError(`invalid request header ${JSON.stringify(String(name).slice(0, 64))}`);
+}
+
+// Header names repeat from request to request: remember validated ones (bounded, so hostile
+// clients cannot grow it without limit).
+const KNOWN_NAMES = new Map<string, string>();
+const KNOWN_NAMES_MAX = 4096;
+
+/** Validates a header name and lower-cases it (ASCII only) when needed. */
+function headerName(raw: string): string {
+  const known = KNOWN_NAMES.get(raw);
+  if (known !== undefined) return known;
+  const name = checkHeaderName(raw);
+  if (KNOWN_NAMES.size < KNOWN_NAMES_MAX) KNOWN_NAMES.set(raw, name);
+  return name;
+}
+
+function checkHeaderName(raw: string): string {
+  if (typeof raw !== 'string' || raw.length === 0) throw invalidHeader(raw);
+  let upper = false;
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (c >= 128 || TOKEN_CHARS[c] !== 1) {
+      if (c === 58 && i === 0 && raw.length > 1) continue; // a pseudo-header's leading colon
+      throw invalidHeader(raw);
+    }
+    if (c >= 65 && c <= 90) upper = true;
+  }
+  return upper ? lowerHeaderName(raw) : raw;
+}
+
+/**
+ * Validates a header value (no control characters but tab) and turns it into a byte string: Node
+ * strings are UTF-16, headers are bytes, so characters above 0xff are UTF-8 encoded.
+ */
+function headerValue(raw: string, name: string): string {
+  if (typeof raw !== 'string') throw invalidHeader(name);
+  let wide = false;
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if ((c < 0x20 && c !== 9) || c === 0x7f) throw invalidHeader(name);
+    if (c > 0xff) wide = true;
+  }
+  return wide ? Buffer.from(raw, 'utf8').toString('latin1') : raw;
 }
 
 function configBuffer(config: string | object | undefined): Buffer {
@@ -104,30 +144,26 @@ export async function createHost(options: HostOptions): Promise<Plugin> {
   };
 
   function requestHeaders(input: RequestInput): HeaderMap {
-    const names: string[] = [];
-    const values: string[] = [];
-    let authority = input.authority;
-    const regular: HeaderList = [];
-    for (const [rawName, rawValue] of input.headers ?? []) {
-      if (typeof rawName !== 'string' || typeof rawValue !== 'string' || BAD_NAME.test(rawName) || BAD_VALUE.test(rawValue)) {
-        throw new TypeError(`invalid request header ${JSON.stringify(String(rawName).slice(0, 64))}`);
+    const names = [':authority', ':path', ':method', ':scheme'];
+    const values = ['', input.path === undefined ? '/' : headerValue(input.path, ':path'), input.method ?? 'GET', input.scheme ?? 'http'];
+    let authority = input.authority === undefined ? undefined : headerValue(input.authority, ':authority');
+    const headers = input.headers;
+    if (headers) {
+      for (let i = 0; i < headers.length; i++) {
+        const entry = headers[i];
+        const name = headerName(entry[0]);
+        const value = headerValue(entry[1], name);
+        // The HTTP/1 codec turns Host into :authority; pseudo-headers come from the input fields.
+        if (name === 'host' || name === ':authority') {
+          authority ??= value;
+          continue;
+        }
+        if (name.charCodeAt(0) === 58) continue;
+        names.push(name);
+        values.push(value);
       }
-      const name = lowerHeaderName(rawName);
-      const value = toByteString(rawValue);
-      // The HTTP/1 codec turns Host into :authority.
-      if (name === 'host' || name === ':authority') {
-        authority ??= value;
-        continue;
-      }
-      if (name === ':path' || name === ':method' || name === ':scheme') continue;
-      regular.push([name, value]);
     }
-    names.push(':authority', ':path', ':method', ':scheme');
-    values.push(toByteString(authority ?? 'localhost'), toByteString(input.path ?? '/'), input.method ?? 'GET', input.scheme ?? 'http');
-    for (const [name, value] of regular) {
-      names.push(name);
-      values.push(value);
-    }
+    values[0] = authority ?? 'localhost';
     return HeaderMap.fromEntries(names, values);
   }
 
@@ -176,8 +212,8 @@ export async function createHost(options: HostOptions): Promise<Plugin> {
       let responseHeaders: HeaderList | undefined;
       if (input.responseHeaders && !stream.localResponse && !vm.failed && action === Action.CONTINUE) {
         const map = HeaderMap.fromEntries(
-          input.responseHeaders.map(([n]) => lowerHeaderName(n)),
-          input.responseHeaders.map(([, v]) => toByteString(v)),
+          input.responseHeaders.map(([n]) => headerName(n)),
+          input.responseHeaders.map(([n, v]) => headerValue(v, n)),
         );
         vm.onResponseHeaders(stream, map);
         responseHeaders = map.toList();
