@@ -37,6 +37,9 @@ export interface OidcTestProvider {
   /** Number of login interactions (password prompts) answered. */
   interactions: number;
   provider: Provider;
+  /** Stops listening (connections refused) until `resume`, to play an unreachable provider. */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -71,6 +74,8 @@ export async function startOidcTestProvider(options: OidcTestProviderOptions): P
     revocations: 0,
     interactions: 0,
     provider: undefined as unknown as Provider,
+    pause: async () => {},
+    resume: async () => {},
     close: async () => {},
   };
 
@@ -174,11 +179,22 @@ export async function startOidcTestProvider(options: OidcTestProviderOptions): P
     callback(req, res);
   };
 
-  state.close = () =>
+  const port = (server.address() as AddressInfo).port;
+  const stop = () =>
     new Promise<void>((resolve) => {
+      if (!server.listening) return resolve();
       server.close(() => resolve());
       server.closeAllConnections();
     });
+  state.pause = stop;
+  state.resume = () => new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  state.close = stop;
   return state;
 }
 

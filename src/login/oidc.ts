@@ -47,9 +47,20 @@ function describe(error: unknown): string {
   return String(error);
 }
 
-/** Provider errors that mean "your grant is no good" as opposed to "I am down". */
-function isRejection(error: unknown): boolean {
-  return error instanceof client.ResponseBodyError && error.status >= 400 && error.status < 500;
+/**
+ * What a provider failure means for us: `rejected` (the provider said no to this grant: 4xx),
+ * `invalid` (the provider answered, but the answer failed a check: iss, nonce, aud, signature…),
+ * `unavailable` (network, timeout, 5xx, not JSON: try again later; never end a session for it).
+ */
+function classify(error: unknown): 'rejected' | 'invalid' | 'unavailable' {
+  if (error instanceof client.ResponseBodyError || error instanceof client.WWWAuthenticateChallengeError) {
+    return error.status >= 500 ? 'unavailable' : 'rejected';
+  }
+  if (error instanceof client.AuthorizationResponseError) return 'rejected';
+  if (error instanceof client.ClientError) {
+    return error.code === 'OAUTH_RESPONSE_IS_NOT_CONFORM' || error.code === 'OAUTH_RESPONSE_IS_NOT_JSON' ? 'unavailable' : 'invalid';
+  }
+  return 'unavailable';
 }
 
 function tokenSetFrom(response: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers, previous?: TokenSet): { tokens: TokenSet; claims: client.IDToken } {
@@ -189,14 +200,11 @@ export class OidcClient {
       if (error instanceof client.AuthorizationResponseError) {
         throw new LoginRejectedError('authorization_error', `the provider answered the login with an error: ${error.error}`);
       }
-      if (isRejection(error)) throw new LoginRejectedError('code_rejected', `the provider rejected the authorization code: ${describe(error)}`);
-      if (error instanceof client.ClientError || error instanceof TypeError) {
-        // openid-client's validation failures (iss, state, nonce, aud, signature, exp…): the
-        // message names the check; it never contains the token.
-        const reason = describe(error);
-        if (/fetch failed|timeout|abort|ECONNREFUSED|unexpected HTTP response status code 5/i.test(reason)) throw new ProviderUnavailableError(`identity provider failed during login: ${reason}`);
-        throw new LoginRejectedError('validation_failed', `login response failed validation: ${reason}`);
-      }
+      const kind = classify(error);
+      if (kind === 'rejected') throw new LoginRejectedError('code_rejected', `the provider rejected the authorization code: ${describe(error)}`);
+      // openid-client's messages name the failed check (iss, state, nonce, aud, signature, exp…)
+      // and never contain the token.
+      if (kind === 'invalid') throw new LoginRejectedError('validation_failed', `login response failed validation: ${describe(error)}`);
       throw new ProviderUnavailableError(`identity provider failed during login: ${describe(error)}`);
     }
     const { tokens, claims } = tokenSetFrom(response);
@@ -215,10 +223,9 @@ export class OidcClient {
     try {
       response = await client.refreshTokenGrant(configuration, previous.refreshToken);
     } catch (error) {
-      if (isRejection(error)) throw new RefreshRejectedError(`the provider rejected the refresh token: ${describe(error)}`);
-      if (error instanceof client.ClientError && !/fetch failed|timeout|abort|status code 5/i.test(describe(error))) {
-        throw new RefreshRejectedError(`refreshed tokens failed validation: ${describe(error)}`);
-      }
+      const kind = classify(error);
+      if (kind === 'rejected') throw new RefreshRejectedError(`the provider rejected the refresh token: ${describe(error)}`);
+      if (kind === 'invalid') throw new RefreshRejectedError(`refreshed tokens failed validation: ${describe(error)}`);
       throw new ProviderUnavailableError(`identity provider failed to refresh: ${describe(error)}`);
     }
     let result;

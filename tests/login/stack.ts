@@ -27,6 +27,8 @@ export interface StackOptions {
   store?: SessionStore;
   /** Reuse a provider (e.g. two service replicas in front of one provider). */
   provider?: OidcTestProvider;
+  /** Wait for provider discovery before returning (default true). */
+  waitReady?: boolean;
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
@@ -44,7 +46,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const logs: string[] = [];
   const logger = pino({ level: 'debug' }, { write: (line: string) => logs.push(line) });
   const service = await startLoginService(loadConfig(env), { logger, store: options.store });
-  await service.ready;
+  if (options.waitReady !== false) await service.ready;
   const stack: Stack = {
     provider,
     service,
