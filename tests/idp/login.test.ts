@@ -123,6 +123,15 @@ describe('login through the stand-in (V2 trigger)', () => {
     await assert.rejects(oidc.refreshTokenGrant(stack.config, tokens!.refresh_token!), { error: 'invalid_grant' });
   });
 
+  it('end-session without a provider session still redirects at once, and sets no session', async () => {
+    const browser = new Browser();
+    const endSession = oidc.buildEndSessionUrl(stack.config, { post_logout_redirect_uri: LOGOUT_URI, client_id: APP.clientId });
+    const response = await browser.request(endSession.href);
+    assert.equal(response.status, 303);
+    assert.equal(response.headers.get('location'), LOGOUT_URI);
+    assert.equal(browser.cookies.has('_session'), false);
+  });
+
   it("Cognito's /logout?client_id&logout_uri ends the session and redirects", async () => {
     const browser = new Browser();
     await login(stack, browser, MEMBER);
@@ -179,6 +188,7 @@ describe('failure policies through the stand-in', () => {
       const result = await login(stack, new Browser(), ADMIN);
       assert.equal(result.error, 'invalid_request');
       assert.equal(result.errorDescription, 'PreTokenGeneration failed with error cannot set userType: cannot reach onboarding (ECONNREFUSED, after one retry).');
+      assert.equal(result.stateMatches, true);
     } finally {
       await stack.close();
     }

@@ -98,7 +98,7 @@ describe('applying the answer', () => {
           groupOverrideDetails: { groupsToOverride: ['auditors', 'staff'], iamRolesToOverride: [], preferredRole: null },
         },
       },
-    }) as PreTokenGenerationEvent;
+    }) as unknown as PreTokenGenerationEvent;
     await withProvider(handler, async (stack) => {
       const { claims } = await login(stack, new Browser(), ADMIN);
       const c = claims as Claims;
@@ -124,7 +124,7 @@ describe('applying the answer', () => {
           ...(groups ? { groupOverrideDetails: { groupsToOverride: groups } } : {}),
         },
       },
-    }) as PreTokenGenerationEvent;
+    }) as unknown as PreTokenGenerationEvent;
     await withProvider(handler, async (stack) => {
       assert.deepEqual(((await login(stack, new Browser(), ADMIN)).claims as Claims)['cognito:groups'], ['admins']);
       groups = [];
