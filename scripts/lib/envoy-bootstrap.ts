@@ -6,6 +6,7 @@
 import { stringify } from 'yaml';
 import { GATEWAY_PORTS, ROUTES, SERVICES, type Route, type ServiceName } from '../../src/topology/index.ts';
 import { HOST_ENV_SETTINGS } from '../../src/topology/plugin-settings.ts';
+import { pluginEnvironment } from '../../src/harness/plugin-env.ts';
 import {
   EXT_AUTHZ_DOWNSTREAM_ON_ALLOW,
   EXT_AUTHZ_DOWNSTREAM_ON_DENY,
@@ -28,7 +29,8 @@ export interface EnvoyOptions {
   wasm: { filename: string; env: Record<string, string> };
 }
 
-const LOCAL_ISSUER = 'http://127.0.0.1:9000/eu-west-1_OneConnect';
+// The harness's identity provider as it names itself (src/harness/idp: 127.0.0.1:<port>/<pool id>); a test checks it.
+const LOCAL_ISSUER = `http://127.0.0.1:${SERVICES.find((s) => s.name === 'identity-provider')!.port}/eu-west-1_OneConnect`;
 
 /** The local harness's defaults (ports from src/topology, files under .data/ and dist/). */
 export function defaultEnvoyOptions(): EnvoyOptions {
@@ -38,20 +40,19 @@ export function defaultEnvoyOptions(): EnvoyOptions {
     servicePorts: Object.fromEntries(SERVICES.map((s) => [s.name, s.port])) as Record<ServiceName, number>,
     tls: { certificateChain: '.data/tls/server.pem', privateKey: '.data/tls/server-key.pem' },
     jwt: { issuer: LOCAL_ISSUER, jwksUri: `${LOCAL_ISSUER}/.well-known/jwks.json`, audiences: ['oneconnect-local'] },
-    wasm: {
-      filename: 'dist/org-context.wasm',
-      env: {
-        ORG_COOKIE_NAME: 'previouslySelectedOrganisation',
-        BOOTSTRAPPED_ORGANISATIONS: 'org-acme,org-globex',
-        SUPPORTED_FEATURES: 'dashboard,organisation-switcher',
-        ORGANISATION_FEATURES: '{"org-acme":["billing"],"org-globex":["reports","billing"]}',
-        JWT_CLAIMS_SOURCE: 'metadata',
-        ORG_HEADER: 'x-currently-selected-organisation',
-        FEATURES_HEADER: 'x-supported-features',
-        ORG_COOKIE_CACHE_SIZE: '1024',
-      },
-    },
+    wasm: { filename: 'dist/org-context.wasm', env: inlinePluginEnv('local') },
   };
+}
+
+/**
+ * The plugin's inline settings exactly as the cluster gets them: the WasmPlugin's vmConfig.env with
+ * the overlay's values (the same reading the local harness uses). Secrets are left to the host env.
+ */
+export function inlinePluginEnv(overlay: string): Record<string, string> {
+  const placeholders = Object.fromEntries(HOST_ENV_SETTINGS.map((name) => [name, '']));
+  const env = pluginEnvironment({ host: placeholders, overlay });
+  for (const name of HOST_ENV_SETTINGS) delete env[name];
+  return env;
 }
 
 const TYPE = (name: string) => `type.googleapis.com/${name}`;

@@ -10,7 +10,7 @@ import { EnvoyProtos, validateEnvoyConfig } from '../../scripts/lib/envoy-valida
 import { ENVOY_FILE, defaultEnvoyOptions, envoyBootstrap } from '../../scripts/lib/envoy-bootstrap.ts';
 import { findEnvoy } from '../../scripts/lib/envoy-run.ts';
 import { REPO_ROOT } from '../../scripts/lib/manifests-render.ts';
-import { GATEWAY_PORTS, ROUTES, matchRoute, rewritePath, type ListenerName } from '../../src/topology/index.ts';
+import { GATEWAY_PORTS, ROUTES, matchRoute, rewritePath, serviceByName, type ListenerName } from '../../src/topology/index.ts';
 import { PLUGIN_SETTINGS, HOST_ENV_SETTINGS } from '../../src/topology/plugin-settings.ts';
 import { DEFAULT_CHECK_HEADERS } from '../../src/gateway/ext-authz.ts';
 
@@ -118,4 +118,13 @@ test('real Envoy accepts the bootstrap (--mode validate)', { skip: envoy ? undef
   const { spawnSync } = await import('node:child_process');
   const result = spawnSync(envoy!.command, [...envoy!.prefix, '--mode', 'validate', '-c', join(REPO_ROOT, ENVOY_FILE)], { encoding: 'utf8', env: { ...process.env, ORG_COOKIE_SECRETS: '["test-only-secret"]' }, timeout: 120_000 });
   assert.equal(result.status, 0, result.stderr);
+});
+
+test('the local defaults match the harness (issuer, client id, plugin settings of the local overlay)', async () => {
+  const { DEFAULT_USER_POOL_ID } = await import('../../src/harness/idp/index.ts');
+  const { APP_CLIENT_ID } = await import('../../src/harness/stack.ts');
+  const options = defaultEnvoyOptions();
+  assert.equal(options.jwt.issuer, `http://127.0.0.1:${serviceByName("identity-provider").port}/${DEFAULT_USER_POOL_ID}`);
+  assert.deepEqual(options.jwt.audiences, [APP_CLIENT_ID]);
+  assert.ok(options.wasm.env.BOOTSTRAPPED_ORGANISATIONS, 'no bootstrapped organisations from the local overlay');
 });
