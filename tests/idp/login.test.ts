@@ -185,10 +185,13 @@ describe('failure policies through the stand-in', () => {
   it('onboarding down + deny: the login fails at the callback with a clear message', async () => {
     const stack = await startStack({ settings: { onboardingUrl: await closedPortUrl() } });
     try {
-      const result = await login(stack, new Browser(), ADMIN);
+      const browser = new Browser();
+      const result = await login(stack, browser, ADMIN);
       assert.equal(result.error, 'invalid_request');
       assert.equal(result.errorDescription, 'PreTokenGeneration failed with error cannot set userType: cannot reach onboarding (ECONNREFUSED, after one retry).');
       assert.equal(result.stateMatches, true);
+      const next = await browser.follow((await startLogin(stack.config)).authorizationUrl.href, REDIRECT_URI);
+      assert.match(await next.response!.text(), /name="password"/, 'a denied login leaves no session');
     } finally {
       await stack.close();
     }
