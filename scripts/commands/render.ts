@@ -45,6 +45,13 @@ export function register(program: Command): void {
           ...objects.filter((o) => validator.has(o)).flatMap((o) => validator.validate(o).map((i) => `${i.object}: ${i.message}`)),
           ...checkReferences(objects, { meshValues: parse(readFileSync(join(render.REPO_ROOT, 'istio/mesh/istiod-values.yaml'), 'utf8')), requireFilled: true }),
         ];
+        // A zero digest is schema-valid but pins nothing Istio can fetch: the plugin fails closed.
+        for (const plugin of objects.filter((o) => o.kind === 'WasmPlugin')) {
+          const sha = (plugin as { spec?: { sha256?: string } }).spec?.sha256 ?? '';
+          if (/^0{64}$/.test(sha) || sha === '') {
+            process.stderr.write(`warning: WasmPlugin ${plugin.metadata.name} has no real sha256 yet (oc-edge oci push … --update-overlay ${options.overlay})\n`);
+          }
+        }
         const unchecked = objects.filter((o) => !validator.has(o)).map((o) => o.kind);
         process.stderr.write(`${objects.length} objects; ${objects.length - unchecked.length} checked against CRD schemas (CEL rules not evaluated); core kinds without schema: ${[...new Set(unchecked)].join(', ')}\n`);
         if (problems.length > 0) {

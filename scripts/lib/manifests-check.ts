@@ -149,6 +149,7 @@ function checkPlugin(objects: readonly Obj[], find: (kind: string, name: string,
       if (setting.secret && (from !== 'HOST' || e.value !== undefined)) problems.push(`${id}: env ${e.name} is a secret: valueFrom HOST, no inline value`);
       if (!setting.secret && from !== 'INLINE') problems.push(`${id}: env ${e.name} must be INLINE`);
     }
+    problems.push(...checkInlineValues(id, env));
     for (const setting of PLUGIN_SETTINGS.filter((s) => s.required)) {
       if (!names.includes(setting.env)) problems.push(`${id}: required env ${setting.env} is missing`);
     }
@@ -172,6 +173,44 @@ function checkPlugin(objects: readonly Obj[], find: (kind: string, name: string,
       }
     }
   }
+  return problems;
+}
+
+const ORGANISATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** Feature keys go into a header value: a token without separators (ORG-CONTEXT.md). */
+const FEATURE_KEY = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * Values the filter would reject at on_configure (then, with FAIL_CLOSE, every request fails):
+ * caught here, before a rollout, rather than by a waypoint answering 503s.
+ */
+function checkInlineValues(id: string, env: { name: string; value?: string }[]): string[] {
+  const problems: string[] = [];
+  const value = (name: string) => env.find((e) => e.name === name)?.value;
+  const list = (text: string | undefined) => (text ? text.split(',') : []);
+  for (const org of list(value('BOOTSTRAPPED_ORGANISATIONS'))) {
+    if (!ORGANISATION_ID.test(org)) problems.push(`${id}: BOOTSTRAPPED_ORGANISATIONS has an invalid organisation id ${JSON.stringify(org)}`);
+  }
+  for (const feature of list(value('SUPPORTED_FEATURES'))) {
+    if (!FEATURE_KEY.test(feature)) problems.push(`${id}: SUPPORTED_FEATURES has an invalid feature key ${JSON.stringify(feature)}`);
+  }
+  const perOrg = value('ORGANISATION_FEATURES');
+  if (perOrg !== undefined) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(perOrg);
+    } catch {
+      parsed = undefined;
+    }
+    const valid =
+      typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) &&
+      Object.entries(parsed).every(([org, features]) => ORGANISATION_ID.test(org) && Array.isArray(features) && features.every((f) => typeof f === 'string' && FEATURE_KEY.test(f)));
+    if (!valid) problems.push(`${id}: ORGANISATION_FEATURES must be a JSON object of organisation id → array of feature keys`);
+  }
+  const source = value('JWT_CLAIMS_SOURCE');
+  if (source !== undefined && source !== 'metadata' && source !== 'header') problems.push(`${id}: JWT_CLAIMS_SOURCE must be metadata or header`);
+  const cache = value('ORG_COOKIE_CACHE_SIZE');
+  if (cache !== undefined && !/^\d+$/.test(cache)) problems.push(`${id}: ORG_COOKIE_CACHE_SIZE must be a whole number`);
   return problems;
 }
 

@@ -116,6 +116,8 @@ test('cross-reference checks report what does not resolve', { skip: kubectl.skip
     ['waypoint env', (o) => (byKind(o, 'ConfigMap', 'waypoint-environment').data.deployment = 'spec: {}'), /HOST env ORG_COOKIE_SECRETS is not in the environment/],
     ['unknown plugin env', (o) => byKind(o, 'WasmPlugin', 'org-context').spec.vmConfig.env.push({ name: 'ORG_COOKIE_NAMES', value: 'x' }), /ORG_COOKIE_NAMES is not a setting/],
     ['inline secret', (o) => (byKind(o, 'WasmPlugin', 'org-context').spec.vmConfig.env[0] = { name: 'ORG_COOKIE_SECRETS', valueFrom: 'INLINE', value: 'x' }), /is a secret/],
+    ['plugin value', (o) => (byKind(o, 'WasmPlugin', 'org-context').spec.vmConfig.env.find((e: any) => e.name === 'ORGANISATION_FEATURES').value = '{"org a":["x"]}'), /ORGANISATION_FEATURES must be/],
+    ['bootstrapped id', (o) => (byKind(o, 'WasmPlugin', 'org-context').spec.vmConfig.env.find((e: any) => e.name === 'BOOTSTRAPPED_ORGANISATIONS').value = 'org-1,org 2'), /invalid organisation id "org 2"/],
     ['certificate', (o) => (byKind(o, 'Certificate', 'oneconnect-gateway-tls').spec.dnsNames = ['other.example.com']), /is not among/],
     ['provider', (o) => (byKind(o, 'AuthorizationPolicy', 'login-service-ext-authz').spec.provider.name = 'oauth2-proxy'), /not declared in the mesh config/],
     ['m2m under CUSTOM', (o) => byKind(o, 'AuthorizationPolicy', 'login-service-ext-authz').spec.targetRefs.push({ kind: 'Service', name: 'onboarding' }), /an M2M route of the internal gateway/],
