@@ -121,6 +121,7 @@ interface TriggerConfig {
 }
 
 const OIDC_SCOPES = ['openid', 'email', 'profile', 'offline_access'];
+const MAX_REMEMBERED_LOGINS = 10_000;
 
 function userClaims(user: SeedUser, use: string): Record<string, unknown> {
   return {
@@ -439,6 +440,9 @@ export async function startIdentityProvider(options: IdentityProviderOptions): P
       if (claims) grant.addOIDCClaims([...Object.keys(claims.id_token ?? {}), ...Object.keys(claims.userinfo ?? {})]);
       const grantId = await grant.save();
       loginOverrides.set(grantId, overrides);
+      // Entries go when their grant is revoked or its session ends; this bounds the rest (grants
+      // that simply expire) in a long-running harness. Map order is insertion order.
+      if (loginOverrides.size > MAX_REMEMBERED_LOGINS) loginOverrides.delete(loginOverrides.keys().next().value!);
       await provider.interactionFinished(
         req,
         res,
