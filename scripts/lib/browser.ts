@@ -149,8 +149,11 @@ export class Browser {
     return { url: url.href, status: response.statusCode, headers: responseHeaders, body: text, setCookies };
   }
 
-  /** Follows redirects like a top-level navigation; returns every hop, the last one last. */
-  async navigate(target: string, options: RequestOptions = {}, maxHops = 20): Promise<BrowserResponse[]> {
+  /**
+   * Follows redirects like a top-level navigation; returns every hop, the last one last. With a
+   * `maxHops` other than the default it stops quietly after that many (to look at a middle hop).
+   */
+  async navigate(target: string, options: RequestOptions = {}, maxHops = 20, throwOnLimit = maxHops === 20): Promise<BrowserResponse[]> {
     const hops: BrowserResponse[] = [];
     let current = target;
     let request: RequestOptions = options;
@@ -164,11 +167,12 @@ export class Browser {
       request = response.status === 307 || response.status === 308 ? { ...request, from: current } : { navigate: true, from: hops.length > 0 ? current : undefined };
       current = next;
     }
+    if (!throwOnLimit) return hops;
     throw new Error(`more than ${maxHops} redirects from ${target}`);
   }
 
   /** Submits the first form of an HTML page (hidden inputs and the first named submit button). */
-  async submitForm(page: BrowserResponse, overrides: Record<string, string> = {}): Promise<BrowserResponse[]> {
+  async submitForm(page: BrowserResponse, overrides: Record<string, string> = {}, maxHops = 20): Promise<BrowserResponse[]> {
     const form = /<form\b([^>]*)>([\s\S]*?)<\/form>/i.exec(page.body);
     if (!form) throw new Error(`no form on ${page.url}`);
     const attribute = (tag: string, name: string) => new RegExp(`\\b${name}="([^"]*)"`, 'i').exec(tag)?.[1];
@@ -181,6 +185,6 @@ export class Browser {
     }
     const button = /<button\b[^>]*\bname="([^"]*)"[^>]*\bvalue="([^"]*)"/i.exec(form[2]!);
     if (button) fields[button[1]!] = button[2]!;
-    return this.navigate(action, { method: 'POST', form: { ...fields, ...overrides }, from: page.url, navigate: true });
+    return this.navigate(action, { method: 'POST', form: { ...fields, ...overrides }, from: page.url, navigate: true }, maxHops);
   }
 }

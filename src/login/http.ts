@@ -281,8 +281,9 @@ export function createRequestHandler({ config, core, metrics, logger }: HttpLaye
     let url: URL;
     try {
       // Origin-form only ("/path?query"); anything else is not something Envoy or a browser sends.
-      if (!rawUrl.startsWith('/') || rawUrl.startsWith('//')) throw new Error('not origin-form');
-      url = new URL(rawUrl, config.appOrigin);
+      // Concatenated, not resolved: "//x" is a path here, not a host.
+      if (!rawUrl.startsWith('/')) throw new Error('not origin-form');
+      url = new URL(`${config.appOrigin}${rawUrl}`);
     } catch {
       return json(res, 400, { error: 'bad_request_target' });
     }

@@ -34,7 +34,8 @@ export function checkRedirect(raw: string | null | undefined, appOrigin: string)
   if (ENCODED_DANGER.test(path)) return { ok: false, reason: 'encoded separator, control character or double encoding in the path' };
   const decoded = decodeLayer(path);
   if (decoded === undefined) return { ok: false, reason: 'malformed percent-encoding' };
-  if (FORBIDDEN.test(decoded) || decoded.startsWith('//')) return { ok: false, reason: 'decodes to a separator or control character' };
+  // Encoded spaces and non-ASCII are ordinary path characters; a decoded separator is not.
+  if (/[\u0000-\u001f\u007f\\]/.test(decoded) || decoded.startsWith('//')) return { ok: false, reason: 'decodes to a separator or control character' };
 
   let url: URL;
   try {

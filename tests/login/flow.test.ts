@@ -138,7 +138,7 @@ describe('login flow (memory store)', () => {
     assert.equal(stack.provider.revocations, revocationsBefore + 1, 'refresh token revoked');
 
     // The provider asks for confirmation, then sends the browser back through logout/callback.
-    const back = await browser.submitForm(hops.at(-1)!);
+    const back = await browser.submitForm(hops.at(-1)!, {}, 2);
     const logoutCallback = back.find((hop) => hop.url.startsWith(`${APP}/oauth2/logout/callback`))!;
     assert.equal(logoutCallback.headers.get('location'), `${APP}/goodbye`);
 
@@ -147,9 +147,12 @@ describe('login flow (memory store)', () => {
     replay.storeSetCookie(`__Host-oc-session=${oldCookie}; Path=/; Secure; HttpOnly`, new URL(APP));
     assert.equal((await stack.check(replay)).status, 401);
 
-    // The provider's session is over: the next login asks for the password again.
+    // The provider's session is over: the next login asks for the password again (a new
+    // interaction), where a live provider session would have logged in silently.
     await stack.login(browser);
     assert.equal(stack.provider.interactions, interactionsBefore + 1);
+    await stack.login(browser);
+    assert.equal(stack.provider.interactions, interactionsBefore + 1, 'control: a second login is silent');
   });
 
   it('refuses a cross-site logout (POST from another origin, or GET without the CSRF token)', async () => {

@@ -166,7 +166,7 @@ describe('refused logins and sessions', () => {
     assert.doesNotMatch(response.body, /<script>/);
   });
 
-  it('answers 502-free 400 for provider 4xx at the token endpoint, 503 for 5xx', async () => {
+  it('answers 400 when the provider rejects the code (4xx) and 503 when it fails (5xx)', async () => {
     for (const [status, expected] of [[400, 400], [500, 503]] as const) {
       const browser = stack.browser();
       const callback = await toCallback(stack, browser);
