@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import * as oidc from 'openid-client';
 import { startIdentityProvider, buildEvent, type EventVersion } from '../../src/harness/idp/index.ts';
 import type { PreTokenGenerationEvent, PreTokenGenerationHandler } from '../../src/enrichment/index.ts';
-import { ADMIN, APP, Browser, login, LOGOUT_URI, MEMBER, REDIRECT_URI, seed, type Stack } from './support.ts';
+import { ADMIN, APP, Browser, login, LOGOUT_URI, M2M, MEMBER, REDIRECT_URI, seed, type Stack } from './support.ts';
+import { startOnboarding } from '../../src/harness/onboarding/index.ts';
+import { closedPortUrl } from '../enrichment/support.ts';
 
 type Claims = Record<string, unknown>;
 
@@ -169,6 +171,53 @@ describe('applying the answer', () => {
       assert.equal((claims as Claims).sub, MEMBER.id);
       assert.equal((claims as Claims).userType, undefined);
     });
+  });
+});
+
+describe('enrichment built from settings', () => {
+  it('fills in its own token endpoint and M2M client, and enriches logins', async () => {
+    // The idp's port is chosen first so onboarding can trust its issuer before it starts.
+    const idpUrl = await closedPortUrl();
+    const dataDir = mkdtempSync(join(tmpdir(), 'oc-idp-'));
+    const onboarding = await startOnboarding({ issuer: `${idpUrl}/eu-west-1_OneConnect`, seed });
+    const logs: string[] = [];
+    const idp = await startIdentityProvider({
+      port: Number(new URL(idpUrl).port),
+      dataDir,
+      users: seed,
+      clients: { app: { ...APP, redirectUris: [REDIRECT_URI] }, m2m: M2M },
+      enrichment: { settings: { onboardingUrl: onboarding.url, userTypes: { ORG_ADMIN: 'admin', ORG_MEMBER: 'member' } }, write: (line) => logs.push(line) },
+    });
+    try {
+      assert.equal(idp.issuer, `${idpUrl}/eu-west-1_OneConnect`);
+      const config = await oidc.discovery(new URL(idp.issuer), APP.clientId, APP.clientSecret, undefined, { execute: [oidc.allowInsecureRequests] });
+      const { claims } = await login({ idp, config } as unknown as Stack, new Browser(), ADMIN);
+      assert.equal((claims as Claims).userType, 'admin');
+      assert.equal(idp.enrichment?.tokens.requests, 1);
+      assert.equal(idp.enrichment?.settings.tokenUrl, idp.tokenEndpoint);
+      assert.equal(idp.enrichment?.settings.failurePolicy, 'deny');
+      assert.ok(logs.some((line) => line.includes('"msg":"enriched"')));
+    } finally {
+      await Promise.allSettled([idp.close(), onboarding.close()]);
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses invalid settings at start, naming the setting', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'oc-idp-'));
+    try {
+      await assert.rejects(
+        startIdentityProvider({
+          dataDir,
+          users: seed,
+          clients: { app: { ...APP, redirectUris: [REDIRECT_URI] }, m2m: M2M },
+          enrichment: { settings: { onboardingUrl: 'not a url', userTypes: { A: 'a' } } },
+        }),
+        /ONBOARDING_URL must be an absolute http\(s\) URL/,
+      );
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
 
