@@ -29,8 +29,7 @@ export function register(program: Command): void {
     .option('--validate', 'validate the bootstrap against Envoy API protos before starting', true)
     .option('--log-level <level>', 'Envoy log level', 'info')
     .action(async (options: EnvoyCommandOptions) => {
-      const { defaultEnvoyOptions, envoyBootstrap } = await import('../lib/envoy-bootstrap.ts');
-      const { stringify } = await import('yaml');
+      const { defaultEnvoyOptions, envoyBootstrap, toEnvoyYaml } = await import('../lib/envoy-bootstrap.ts');
       const { mkdirSync, writeFileSync, existsSync } = await import('node:fs');
       const { dirname } = await import('node:path');
       const config = defaultEnvoyOptions();
@@ -48,7 +47,7 @@ export function register(program: Command): void {
         if (errors.length > 0) throw new Error(`the bootstrap does not validate:\n${errors.join('\n')}`);
       }
       mkdirSync(dirname(options.out), { recursive: true });
-      writeFileSync(options.out, stringify(bootstrap, { lineWidth: 0, aliasDuplicateObjects: false }));
+      writeFileSync(options.out, toEnvoyYaml(bootstrap));
       process.stderr.write(`wrote ${options.out}\n`);
       if (options.configOnly) return;
 
