@@ -108,3 +108,18 @@ test('request headers a codec would refuse are rejected before the module sees t
   assert.throws(() => plugin.request({ headers: [['x-bad', 'a\r\nb']] }), TypeError);
   assert.throws(() => plugin.request({ headers: [['bad name', 'v']] }), TypeError);
 });
+
+test('an empty value comes back as pointer 0, length 0, without allocating; a non-empty one is allocated', () => {
+  const empty = probe('g', { name: 'x-empty' }, [['x-empty', '']]);
+  assert.equal(empty.gauges.status, Status.OK);
+  assert.equal(empty.gauges.result, 0);
+  const full = probe('g', { name: 'x-full' }, [['x-full', 'v']]);
+  assert.ok(full.gauges.result >= 4096, 'allocated by the module\'s malloc');
+});
+
+test('a key outside linear memory is INVALID_MEMORY_ACCESS, not a crash', () => {
+  const { result, gauges } = probe('X');
+  assert.equal(gauges.status, Status.INVALID_MEMORY_ACCESS);
+  assert.equal(result.localResponse, null);
+  assert.equal(plugin.failed(), false);
+});
