@@ -1,6 +1,8 @@
 // Byte helpers. The filter keeps every value as UTF-8 bytes (StaticArray<u8>); strings exist only at
 // configuration time and in error messages.
 
+import { putCodePoint } from './parse/json';
+
 export type Bytes = StaticArray<u8>;
 
 // @ts-ignore: decorator
@@ -8,11 +10,37 @@ export type Bytes = StaticArray<u8>;
   return changetype<usize>(bytes);
 }
 
-/** UTF-8 bytes of a string (configuration time only). */
+/** UTF-8 bytes of a string (configuration time and messages only; lone surrogates become U+FFFD). */
 export function utf8(text: string): Bytes {
-  const buffer = String.UTF8.encode(text);
-  const out = new StaticArray<u8>(buffer.byteLength);
-  memory.copy(changetype<usize>(out), changetype<usize>(buffer), <usize>buffer.byteLength);
+  const n = text.length;
+  // At most 3 bytes per UTF-16 unit; trimmed to size below.
+  const buffer = new StaticArray<u8>(n * 3);
+  let o: usize = changetype<usize>(buffer);
+  const base = o;
+  for (let i = 0; i < n; i++) {
+    let c = <u32>text.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdfff) {
+      const next = i + 1 < n ? <u32>text.charCodeAt(i + 1) : 0;
+      if (c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+        c = 0x10000 + ((c - 0xd800) << 10) + (next - 0xdc00);
+        i++;
+      } else {
+        c = 0xfffd;
+      }
+    }
+    o = putCodePoint(o, c);
+  }
+  return copyBytes(base, <i32>(o - base));
+}
+
+/** A non-negative integer in decimal, for messages (avoids the standard library's formatter). */
+export function decimal(value: i32): string {
+  let out = '';
+  let v = value < 0 ? 0 : value;
+  do {
+    out = String.fromCharCode(0x30 + (v % 10)) + out;
+    v /= 10;
+  } while (v > 0);
   return out;
 }
 
@@ -23,14 +51,21 @@ export function copyBytes(src: usize, len: i32): Bytes {
   return out;
 }
 
-/** A string for messages; invalid UTF-8 is replaced, never trusted. */
-export function bytesToString(bytes: Bytes): string {
-  return String.UTF8.decodeUnsafe(changetype<usize>(bytes), <usize>bytes.length);
+/** True when the `len` bytes at `a` and `b` are equal (one shared loop keeps the module small). */
+export function sameBytes(a: usize, b: usize, len: i32): bool {
+  let i: i32 = 0;
+  // Word at a time (unaligned loads are fine in Wasm), then the tail.
+  for (; i + 4 <= len; i += 4) {
+    if (load<u32>(a + <usize>i) != load<u32>(b + <usize>i)) return false;
+  }
+  for (; i < len; i++) {
+    if (load<u8>(a + <usize>i) != load<u8>(b + <usize>i)) return false;
+  }
+  return true;
 }
 
-// @ts-ignore: decorator
-@inline export function equalAt(a: usize, aLen: i32, b: usize, bLen: i32): bool {
-  return aLen == bLen && memory.compare(a, b, <usize>aLen) == 0;
+export function equalAt(a: usize, aLen: i32, b: usize, bLen: i32): bool {
+  return aLen == bLen && sameBytes(a, b, aLen);
 }
 
 export function bytesEqual(a: Bytes, b: Bytes): bool {

@@ -1,38 +1,27 @@
 // The callbacks the host calls (Proxy-Wasm ABI 0.2.1) and the allocator it uses. The plugin's
 // entry module re-exports everything here: `export * from './abi/exports'`.
 //
-// Memory: the module runs AssemblyScript's minimal runtime, whose collector runs only when asked.
-// It is asked here, at the end of a callback (when no object is held by a live stack frame): after
-// any callback that produced garbage (markGarbage) and after every COLLECT_EVERY finished streams.
+// Memory: the module runs AssemblyScript's stub runtime (a bump allocator that never collects), so
+// nothing on the request path may allocate: host data goes to the rewound arena, HTTP contexts are
+// recycled by their root context, and the context table grows only with concurrent streams.
 // Pulled in so that `--use abort=assembly/abi/abort/onAbort` (asconfig.json) finds it.
 import './abort';
 import { arenaAlloc, rewindArena } from './arena';
 import { createRootContext, HttpContext, RootContext } from './context';
+import { ContextTable } from './context-table';
 import { FilterHeadersStatus } from './imports';
-import { hasGarbage, markGarbage, takeGarbageFlag } from './gc';
-
-const COLLECT_EVERY: i32 = 4096;
 
 // Usually one root context per VM: a list is enough.
 const roots: RootContext[] = [];
-const streams = new Map<u32, HttpContext>();
+const streams = new ContextTable();
 // The stream of the last callback: consecutive callbacks of one stream skip the map lookup.
 let lastStream: HttpContext | null = null;
-let deletedSinceCollect: i32 = 0;
-
-function collectIfNeeded(): void {
-  if (takeGarbageFlag() || deletedSinceCollect >= COLLECT_EVERY) {
-    deletedSinceCollect = 0;
-    __collect();
-  }
-}
 
 function stream(id: u32): HttpContext | null {
   const last = lastStream;
   if (last !== null && last.id == id) return last;
-  if (!streams.has(id)) return null;
   const found = streams.get(id);
-  lastStream = found;
+  if (found !== null) lastStream = found;
   return found;
 }
 
@@ -69,7 +58,6 @@ export function proxy_on_vm_start(rootId: u32, configurationSize: u32): bool {
   rewindArena();
   const context = root(rootId);
   const ok = context === null ? true : context.onVmStart(configurationSize);
-  collectIfNeeded();
   return ok;
 }
 
@@ -77,9 +65,6 @@ export function proxy_on_configure(rootId: u32, configurationSize: u32): bool {
   rewindArena();
   const context = root(rootId);
   const ok = context === null ? false : context.onConfigure(configurationSize);
-  // A configuration replaces the previous one: always collect what it left behind.
-  markGarbage();
-  collectIfNeeded();
   return ok;
 }
 
@@ -87,7 +72,6 @@ export function proxy_on_request_headers(id: u32, headerCount: u32, endOfStream:
   rewindArena();
   const context = stream(id);
   const status = context === null ? FilterHeadersStatus.Continue : context.onRequestHeaders(headerCount, endOfStream);
-  if (hasGarbage()) collectIfNeeded();
   return status;
 }
 
@@ -103,7 +87,6 @@ export function proxy_on_response_headers(id: u32, headerCount: u32, endOfStream
   rewindArena();
   const context = stream(id);
   const status = context === null ? FilterHeadersStatus.Continue : context.onResponseHeaders(headerCount, endOfStream);
-  if (hasGarbage()) collectIfNeeded();
   return status;
 }
 
@@ -132,15 +115,12 @@ export function proxy_on_delete(id: u32): void {
     const parent = context.root;
     context.root = null;
     if (parent !== null) parent.releaseHttpContext(context);
-    deletedSinceCollect++;
   } else {
     const dropped = root(id);
     if (dropped !== null) {
       roots.splice(roots.indexOf(dropped), 1);
-      markGarbage();
     }
   }
-  collectIfNeeded();
 }
 
 export function proxy_on_tick(rootId: u32): void {}

@@ -2,10 +2,9 @@
 // configuration JSON, which wins per setting. Everything is validated here, once; a bad setting is
 // reported by name and nothing of it is kept. Secrets are kept only as HMAC states and never
 // appear in a message.
-import { Bytes, bytesEqual, joinBytes, utf8 } from '../bytes';
+import { Bytes, bytesEqual, copyBytes, decimal, joinBytes, utf8 } from '../bytes';
 import { HmacKey } from '../crypto/hmac';
-import { parseJsonBytes, JsonKind, JsonValue } from '../parse/json';
-import { ByteTable } from './byte-table';
+import { findMember, isValidJson, keyAt, kindAt, nextEntry, plainInteger, skipString, skipValue, unescapeString, valueAt, valueEnd, valueStart } from '../parse/json';
 import { isValidCookieName, isValidHeaderName, isValidId } from './syntax';
 
 export const DEFAULT_COOKIE_NAME = 'previouslySelectedOrganisation';
@@ -23,8 +22,10 @@ export class FilterConfig {
   globalFeatures: Bytes[] = [];
   /** The features header value when the organisation has no list of its own. */
   globalFeaturesValue: Bytes = new StaticArray<u8>(0);
-  /** Organisation id → features header value (global list then its own, deduplicated). */
-  organisationFeatures: ByteTable = new ByteTable();
+  /** Organisations with their own features, and each one's features header value (global list
+   *  then its own, deduplicated), at the same index. */
+  featureOrganisations: Bytes[] = [];
+  featureValues: Bytes[] = [];
   membershipClaim: Bytes | null = null;
   claimsFromHeader: bool = false;
   orgHeader: Bytes = utf8(DEFAULT_ORG_HEADER);
@@ -72,6 +73,9 @@ export class ConfigSource {
 function equalsText(bytes: Bytes, text: string): bool {
   return bytesEqual(bytes, utf8(text));
 }
+
+const ID_RULE = ' is invalid (1-128 of A-Z a-z 0-9 . _ : -)';
+const WHOLE_NUMBER = 'must be a whole number from 0 to 65536';
 
 const PLUGIN_KEYS: string[] = [
   'cookieName',
@@ -125,10 +129,28 @@ function splitList(bytes: Bytes): Bytes[] | null {
   return out;
 }
 
+// A JSON value inside a validated text: where it starts and where the text ends.
+class JsonRef {
+  constructor(public at: usize, public end: usize) {}
+
+  get kind(): u32 {
+    return kindAt(this.at);
+  }
+}
+
+/** The unescaped bytes of the JSON string at `p` (configuration time: allocates). */
+function jsonString(p: usize, end: usize): Bytes {
+  const scratch = new StaticArray<u8>(<i32>(skipString(p, end) - p));
+  return copyBytes(changetype<usize>(scratch), unescapeString(p, changetype<usize>(scratch)));
+}
+
 /** Reads configuration in one pass; the first invalid setting ends it. */
 class Reader {
   result: ConfigResult = new ConfigResult();
-  plugin: JsonValue | null = null;
+  // The validated plugin configuration text and a scratch buffer as long as it (for key lookups).
+  plugin: Bytes | null = null;
+  pluginObject: usize = 0;
+  scratch: Bytes = new StaticArray<u8>(0);
 
   constructor(public source: ConfigSource) {}
 
@@ -144,22 +166,29 @@ class Reader {
     return this.source.getEnv(name);
   }
 
-  pluginValue(key: string): JsonValue | null {
+  pluginEnd(): usize {
     const plugin = this.plugin;
-    return plugin === null ? null : plugin.get(utf8(key));
+    return plugin === null ? 0 : changetype<usize>(plugin) + <usize>plugin.length;
+  }
+
+  pluginValue(key: string): JsonRef | null {
+    if (this.pluginObject == 0) return null;
+    const name = utf8(key);
+    const at = findMember(this.pluginObject, this.pluginEnd(), changetype<usize>(name), name.length, changetype<usize>(this.scratch));
+    return at == 0 ? null : new JsonRef(at, this.pluginEnd());
   }
 
   /** A string setting: pluginConfig key (must be a JSON string) or env var; null when unset. */
   stringSetting(envName: string, key: string): Bytes | null {
     const fromPlugin = this.pluginValue(key);
     if (fromPlugin !== null) {
-      if (fromPlugin.kind != JsonKind.String) {
+      if (fromPlugin.kind != 0x22) {
         this.fail('pluginConfig.' + key, 'must be a string');
         return null;
       }
-      return fromPlugin.bytes;
+      return jsonString(fromPlugin.at, fromPlugin.end);
     }
-    return envName.length > 0 ? this.env(envName) : null;
+    return this.env(envName);
   }
 
   settingName(envName: string, key: string): string {
@@ -172,13 +201,13 @@ class Reader {
     const fromPlugin = this.pluginValue(key);
     let items: Bytes[] | null = null;
     if (fromPlugin !== null) {
-      if (fromPlugin.kind == JsonKind.Array) {
+      if (fromPlugin.kind == 0x5b) {
         items = this.stringArray(fromPlugin, setting);
         if (items === null) return [];
-      } else if (fromPlugin.kind == JsonKind.String) {
-        items = splitList(fromPlugin.bytes!);
+      } else if (fromPlugin.kind == 0x22) {
+        items = splitList(jsonString(fromPlugin.at, fromPlugin.end));
       } else {
-        this.fail(setting, 'must be a JSON array of strings or a comma-separated string');
+        this.fail(setting, 'must be an array or a comma-separated string');
         return [];
       }
     } else {
@@ -193,16 +222,15 @@ class Reader {
     return this.checkIds(items, setting, what);
   }
 
-  stringArray(value: JsonValue, setting: string): Bytes[] | null {
+  stringArray(array: JsonRef, setting: string): Bytes[] | null {
     const out: Bytes[] = [];
-    const items = value.items!;
-    for (let i = 0; i < items.length; i++) {
-      const item = unchecked(items[i]);
-      if (item.kind != JsonKind.String) {
-        this.fail(setting, 'item ' + i.toString() + ' is not a string');
+    let cursor = array.at;
+    while ((cursor = nextEntry(cursor, array.end)) != 0) {
+      if (kindAt(valueAt) != 0x22) {
+        this.fail(setting, 'item ' + decimal(out.length) + ' is not a string');
         return null;
       }
-      out.push(item.bytes!);
+      out.push(jsonString(valueAt, array.end));
     }
     return out;
   }
@@ -213,17 +241,10 @@ class Reader {
     for (let i = 0; i < items.length; i++) {
       const item = unchecked(items[i]);
       if (!isValidId(changetype<usize>(item), item.length)) {
-        this.fail(setting, what + ' ' + quote(item) + ' is invalid (1-128 characters of A-Z a-z 0-9 . _ : -)');
+        this.fail(setting, what + ' ' + quote(item) + ID_RULE);
         return [];
       }
-      let seen = false;
-      for (let k = 0; k < out.length; k++) {
-        if (bytesEqual(unchecked(out[k]), item)) {
-          seen = true;
-          break;
-        }
-      }
-      if (!seen) out.push(item);
+      if (!contains(out, item)) out.push(item);
     }
     return out;
   }
@@ -232,22 +253,24 @@ class Reader {
     const config = new FilterConfig();
     const plugin = this.source.pluginConfig;
     if (plugin !== null && plugin.length > 0) {
-      const parsed = parseJsonBytes(plugin);
-      if (parsed === null || parsed.kind != JsonKind.Object) {
+      const p = changetype<usize>(plugin);
+      if (!isValidJson(p, plugin.length) || kindAt(valueStart(p, plugin.length)) != 0x7b) {
         this.fail('pluginConfig', 'must be a JSON object');
         return this.result;
       }
-      this.plugin = parsed;
-      const keys = parsed.keys!;
-      for (let i = 0; i < keys.length; i++) {
-        const key = unchecked(keys[i]);
+      this.plugin = plugin;
+      this.pluginObject = valueStart(p, plugin.length);
+      this.scratch = new StaticArray<u8>(plugin.length);
+      let cursor = this.pluginObject;
+      while ((cursor = nextEntry(cursor, this.pluginEnd())) != 0) {
+        const key = jsonString(keyAt, this.pluginEnd());
         let known = false;
         for (let k = 0; k < PLUGIN_KEYS.length; k++) {
           if (equalsText(key, unchecked(PLUGIN_KEYS[k]))) known = true;
         }
         if (!known) {
-          const hint = equalsText(key, 'cookieSecrets') || equalsText(key, 'secrets') ? ' (secrets come from ORG_COOKIE_SECRETS only)' : '';
-          this.fail('pluginConfig', 'unknown key ' + quote(unchecked(keys[i])) + hint);
+          const hint = equalsText(key, 'cookieSecrets') ? ' (secrets: env ORG_COOKIE_SECRETS only)' : '';
+          this.fail('pluginConfig', 'unknown key ' + quote(key) + hint);
           return this.result;
         }
       }
@@ -260,7 +283,7 @@ class Reader {
     if (this.failed) return this.result;
     if (cookieName !== null) {
       if (!isValidCookieName(changetype<usize>(cookieName), cookieName.length)) {
-        this.fail(this.settingName('ORG_COOKIE_NAME', 'cookieName'), 'must be a cookie name (visible ASCII, no = ; , " or spaces)');
+        this.fail(this.settingName('ORG_COOKIE_NAME', 'cookieName'), 'is not a valid cookie name');
         return this.result;
       }
       config.cookieName = cookieName;
@@ -316,17 +339,17 @@ class Reader {
   readSecrets(config: FilterConfig): void {
     const raw = this.env('ORG_COOKIE_SECRETS');
     if (raw === null || trimBlanks(raw).length == 0) {
-      this.fail('ORG_COOKIE_SECRETS', 'is required: one secret, or a JSON array of secrets (current first)');
+      this.fail('ORG_COOKIE_SECRETS', 'is required: a secret or a JSON array of secrets');
       return;
     }
     let secrets: Bytes[] = [];
     if (unchecked(raw[0]) == 0x5b) {
-      const parsed = parseJsonBytes(raw);
-      if (parsed === null || parsed.kind != JsonKind.Array) {
-        this.fail('ORG_COOKIE_SECRETS', 'starts with [ but is not a JSON array of strings');
+      const p = changetype<usize>(raw);
+      if (!isValidJson(p, raw.length)) {
+        this.fail('ORG_COOKIE_SECRETS', 'is not a JSON array of strings');
         return;
       }
-      const list = this.stringArray(parsed, 'ORG_COOKIE_SECRETS');
+      const list = this.stringArray(new JsonRef(p, p + <usize>raw.length), 'ORG_COOKIE_SECRETS');
       if (list === null) return;
       secrets = list;
     } else {
@@ -337,20 +360,18 @@ class Reader {
       return;
     }
     if (secrets.length > MAX_SECRETS) {
-      this.fail('ORG_COOKIE_SECRETS', 'lists more than ' + MAX_SECRETS.toString() + ' secrets');
+      this.fail('ORG_COOKIE_SECRETS', 'lists more than 16 secrets');
       return;
     }
     const keys = new StaticArray<HmacKey>(secrets.length);
     for (let i = 0; i < secrets.length; i++) {
       const secret = unchecked(secrets[i]);
       if (secret.length == 0) {
-        this.fail('ORG_COOKIE_SECRETS', 'secret #' + (i + 1).toString() + ' is empty');
+        this.fail('ORG_COOKIE_SECRETS', 'secret #' + decimal(i + 1) + ' is empty');
         return;
       }
       if (secret.length < SHORT_SECRET_BYTES) {
-        this.result.warnings.push(
-          'ORG_COOKIE_SECRETS: secret #' + (i + 1).toString() + ' is shorter than ' + SHORT_SECRET_BYTES.toString() + ' bytes; use a longer random secret',
-        );
+        this.result.warnings.push('ORG_COOKIE_SECRETS: secret #' + decimal(i + 1) + ' is shorter than 32 bytes');
       }
       unchecked((keys[i] = HmacKey.fromBytes(secret)));
       // Only the HMAC states are kept: wipe this copy of the secret.
@@ -366,46 +387,46 @@ class Reader {
       const raw = this.env('ORGANISATION_FEATURES');
       if (raw === null || trimBlanks(raw).length == 0) return;
       setting = 'ORGANISATION_FEATURES';
-      value = parseJsonBytes(raw);
-      if (value === null) {
-        this.fail(setting, 'is not valid JSON (expected an object: organisation id → array of feature keys)');
+      const p = changetype<usize>(raw);
+      if (!isValidJson(p, raw.length)) {
+        this.fail(setting, 'is not valid JSON');
         return;
       }
+      value = new JsonRef(valueStart(p, raw.length), p + <usize>raw.length);
     }
-    if (value.kind != JsonKind.Object) {
-      this.fail(setting, 'must be a JSON object: organisation id → array of feature keys');
+    if (value.kind != 0x7b) {
+      this.fail(setting, 'must be an object of id → feature array');
       return;
     }
-    const ids = value.keys!;
-    const lists = value.items!;
-    for (let i = 0; i < ids.length; i++) {
-      const id = unchecked(ids[i]);
+    let cursor = value.at;
+    while ((cursor = nextEntry(cursor, value.end)) != 0) {
+      const id = jsonString(keyAt, value.end);
+      const list = new JsonRef(valueAt, value.end);
       if (!isValidId(changetype<usize>(id), id.length)) {
-        this.fail(setting, 'organisation id ' + quote(id) + ' is invalid (1-128 characters of A-Z a-z 0-9 . _ : -)');
+        this.fail(setting, 'organisation id ' + quote(id) + ID_RULE);
         return;
       }
-      const list = unchecked(lists[i]);
-      if (list.kind != JsonKind.Array) {
-        this.fail(setting, 'the value for ' + quote(id) + ' must be an array of feature keys');
+      if (list.kind != 0x5b) {
+        this.fail(setting, quote(id) + ' must map to an array');
         return;
       }
       const own = this.stringArray(list, setting);
       if (own === null) return;
-      const combined = config.globalFeatures.slice(0);
       const checked = this.checkIds(own, setting, 'feature key');
       if (this.failed) return;
+      const combined = config.globalFeatures.slice(0);
       for (let k = 0; k < checked.length; k++) {
         const feature = unchecked(checked[k]);
-        let seen = false;
-        for (let j = 0; j < combined.length; j++) {
-          if (bytesEqual(unchecked(combined[j]), feature)) {
-            seen = true;
-            break;
-          }
-        }
-        if (!seen) combined.push(feature);
+        if (!contains(combined, feature)) combined.push(feature);
       }
-      config.organisationFeatures.set(id, joinBytes(combined, 0x2c));
+      // A repeated organisation id: the last entry wins, as in JSON.parse.
+      const index = indexOfBytes(config.featureOrganisations, id);
+      if (index >= 0) {
+        unchecked((config.featureValues[index] = joinBytes(combined, 0x2c)));
+      } else {
+        config.featureOrganisations.push(id);
+        config.featureValues.push(joinBytes(combined, 0x2c));
+      }
     }
   }
 
@@ -414,7 +435,7 @@ class Reader {
     const value = this.stringSetting(envName, key);
     if (value === null || this.failed) return null;
     if (!isValidHeaderName(changetype<usize>(value), value.length)) {
-      this.fail(this.settingName(envName, key), 'must be a lower-case header name (an HTTP token)');
+      this.fail(this.settingName(envName, key), 'must be a lower-case header name');
       return null;
     }
     return value;
@@ -425,35 +446,29 @@ class Reader {
     const setting = this.settingName('ORG_COOKIE_CACHE_SIZE', 'cookieCacheSize');
     let size: f64 = <f64>DEFAULT_CACHE_SIZE;
     if (fromPlugin !== null) {
-      if (fromPlugin.kind != JsonKind.Number) {
-        this.fail(setting, 'must be a number');
-        return;
-      }
-      size = fromPlugin.number;
+      size = fromPlugin.kind == 0x30 ? plainInteger(fromPlugin.at, skipValue(fromPlugin.at, fromPlugin.end, 0)) : NaN;
     } else {
       const raw = this.env('ORG_COOKIE_CACHE_SIZE');
       if (raw === null) return;
-      if (raw.length == 0 || raw.length > 9) {
-        this.fail(setting, 'must be a whole number from 0 to ' + MAX_CACHE_SIZE.toString());
-        return;
-      }
-      let n: i32 = 0;
-      for (let i = 0; i < raw.length; i++) {
-        const c = <i32>unchecked(raw[i]);
-        if (c < 0x30 || c > 0x39) {
-          this.fail(setting, 'must be a whole number from 0 to ' + MAX_CACHE_SIZE.toString());
-          return;
-        }
-        n = n * 10 + (c - 0x30);
-      }
-      size = <f64>n;
+      size = raw.length > 0 && unchecked(raw[0]) != 0x2d ? plainInteger(changetype<usize>(raw), changetype<usize>(raw) + <usize>raw.length) : NaN;
     }
-    if (!(size >= 0 && size <= <f64>MAX_CACHE_SIZE) || size != Math.floor(size)) {
-      this.fail(setting, 'must be a whole number from 0 to ' + MAX_CACHE_SIZE.toString());
+    if (!(size >= 0 && size <= <f64>MAX_CACHE_SIZE)) {
+      this.fail(setting, WHOLE_NUMBER);
       return;
     }
     config.cacheSize = <i32>size;
   }
+}
+
+function indexOfBytes(list: Bytes[], item: Bytes): i32 {
+  for (let i = 0; i < list.length; i++) {
+    if (bytesEqual(unchecked(list[i]), item)) return i;
+  }
+  return -1;
+}
+
+function contains(list: Bytes[], item: Bytes): bool {
+  return indexOfBytes(list, item) >= 0;
 }
 
 /** Validates a configuration; `result.config` is null (and `result.error` set) when it is bad. */

@@ -1,64 +1,73 @@
-// The verified-cookie cache: exact raw cookie value → the organisation id it carries. Only cookies
-// whose signature checked out are stored, so a client cannot fill it with garbage; it is
-// direct-mapped and fixed in size (a colliding cookie evicts the old one), and a new configuration
-// builds a new, empty cache. Entries live in unmanaged memory, freed on eviction and disposal.
-import { hashBytes } from '../bytes';
+// The verified-cookie cache: exact raw cookie value → the organisation id it carries (and the
+// index of that organisation's features). Only cookies whose signature checked out are stored, so
+// a client cannot fill it with garbage. Direct-mapped and fixed in size: a colliding cookie evicts
+// the old one. The slots are one block allocated at the first insert and reused after a
+// reconfiguration (emptied), so memory stays flat whatever the traffic.
+import { hashBytes, sameBytes } from '../bytes';
 
 /** Longer cookie values are verified every time (Express cookies are well under this). */
-export const MAX_CACHED_VALUE: i32 = 512;
+export const MAX_CACHED_VALUE: i32 = 256;
+const MAX_CACHED_ID: i32 = 128;
 
-// Entry layout: u16 value length, u8 id length, u8 unused, value bytes, id bytes.
-const HEADER: usize = 4;
+// Slot layout: u32 hash, u16 value length (0 = empty), u8 id length, u8 unused, i32 features
+// index, value bytes, id bytes.
+const HEADER: usize = 12;
+const SLOT: usize = HEADER + <usize>MAX_CACHED_VALUE + <usize>MAX_CACHED_ID;
 
 // Where lookup() found the id.
 export let cachedIdStart: usize = 0;
 export let cachedIdLength: i32 = 0;
+export let cachedFeatures: i32 = -1;
 
 export class CookieCache {
-  private entries: StaticArray<usize>;
-  private hashes: StaticArray<u32>;
+  private slots: usize = 0;
+  private allocated: i32 = 0;
+  capacity: i32 = 0;
 
-  constructor(public readonly capacity: i32) {
-    this.entries = new StaticArray<usize>(max(capacity, 0));
-    this.hashes = new StaticArray<u32>(max(capacity, 0));
+  /** Empties the cache and sets its size (entries); 0 disables it. */
+  reset(capacity: i32): void {
+    this.capacity = capacity;
+    if (this.slots != 0 && capacity <= this.allocated) {
+      for (let i: i32 = 0; i < this.allocated; i++) store<u16>(this.slots + <usize>i * SLOT, 0, 4);
+    } else {
+      // Freed when it is the heap's last block; otherwise it stays (once per reconfiguration).
+      if (this.slots != 0) heap.free(this.slots);
+      this.slots = 0;
+      this.allocated = 0;
+    }
   }
 
-  /** True (and cachedIdStart/Length set) when this exact value was verified before. */
+  private slot(hash: u32): usize {
+    return this.slots + <usize>(hash % <u32>this.capacity) * SLOT;
+  }
+
+  /** True (and cachedIdStart/Length/Features set) when this exact value was verified before. */
   lookup(value: usize, len: i32): bool {
-    if (this.capacity <= 0 || len > MAX_CACHED_VALUE) return false;
+    if (this.slots == 0 || len > MAX_CACHED_VALUE || len == 0) return false;
     const hash = hashBytes(value, len);
-    const slot = <i32>(hash % <u32>this.capacity);
-    const entry = unchecked(this.entries[slot]);
-    if (entry == 0 || unchecked(this.hashes[slot]) != hash) return false;
-    if (<i32>load<u16>(entry) != len || memory.compare(entry + HEADER, value, <usize>len) != 0) return false;
-    cachedIdStart = entry + HEADER + <usize>len;
-    cachedIdLength = <i32>load<u8>(entry, 2);
+    const entry = this.slot(hash);
+    if (load<u32>(entry) != hash || <i32>load<u16>(entry, 4) != len) return false;
+    if (!sameBytes(entry + HEADER, value, len)) return false;
+    cachedIdStart = entry + HEADER + <usize>MAX_CACHED_VALUE;
+    cachedIdLength = <i32>load<u8>(entry, 6);
+    cachedFeatures = load<i32>(entry, 8);
     return true;
   }
 
-  insert(value: usize, len: i32, id: usize, idLen: i32): void {
-    if (this.capacity <= 0 || len > MAX_CACHED_VALUE || idLen > 255) return;
-    const hash = hashBytes(value, len);
-    const slot = <i32>(hash % <u32>this.capacity);
-    const old = unchecked(this.entries[slot]);
-    if (old != 0) heap.free(old);
-    const entry = heap.alloc(HEADER + <usize>len + <usize>idLen);
-    store<u16>(entry, <u16>len);
-    store<u8>(entry, <u8>idLen, 2);
-    memory.copy(entry + HEADER, value, <usize>len);
-    memory.copy(entry + HEADER + <usize>len, id, <usize>idLen);
-    unchecked((this.entries[slot] = entry));
-    unchecked((this.hashes[slot] = hash));
-  }
-
-  /** Frees every entry; the cache is empty afterwards. */
-  clear(): void {
-    for (let i = 0; i < this.capacity; i++) {
-      const entry = unchecked(this.entries[i]);
-      if (entry != 0) {
-        heap.free(entry);
-        unchecked((this.entries[i] = 0));
-      }
+  insert(value: usize, len: i32, id: usize, idLen: i32, features: i32): void {
+    if (this.capacity <= 0 || len > MAX_CACHED_VALUE || len == 0 || idLen > MAX_CACHED_ID) return;
+    if (this.slots == 0) {
+      this.slots = heap.alloc(<usize>this.capacity * SLOT);
+      this.allocated = this.capacity;
+      for (let i: i32 = 0; i < this.capacity; i++) store<u16>(this.slots + <usize>i * SLOT, 0, 4);
     }
+    const hash = hashBytes(value, len);
+    const entry = this.slot(hash);
+    store<u32>(entry, hash);
+    store<u16>(entry, <u16>len, 4);
+    store<u8>(entry, <u8>idLen, 6);
+    store<i32>(entry, features, 8);
+    memory.copy(entry + HEADER, value, <usize>len);
+    memory.copy(entry + HEADER + <usize>MAX_CACHED_VALUE, id, <usize>idLen);
   }
 }

@@ -2,7 +2,8 @@
 // array of strings or a comma-separated string. It arrives either as an Envoy property (a string
 // raw, a list in the pairs layout) or inside the JSON payload header. The list is kept as spans
 // into memory that lives until the end of the callback: no allocation.
-import { JsonKind, JsonValue } from '../parse/json';
+import { sameBytes } from '../bytes';
+import { kindAt, nextEntry, unescapeString, valueAt } from '../parse/json';
 
 export const MAX_MEMBERSHIPS: i32 = 1024;
 
@@ -38,7 +39,7 @@ export function membershipLength(i: i32): i32 {
 /** True when the list holds this organisation id. */
 export function isMember(id: usize, idLen: i32): bool {
   for (let i: i32 = 0; i < membershipCount; i++) {
-    if (membershipLength(i) == idLen && memory.compare(membershipStart(i), id, <usize>idLen) == 0) return true;
+    if (membershipLength(i) == idLen && sameBytes(membershipStart(i), id, idLen)) return true;
   }
   return false;
 }
@@ -97,21 +98,24 @@ export function membershipsFromProperty(p: usize, len: i32): void {
   }
 }
 
-/** A claim from the JSON payload: an array of strings, or a comma-separated string. */
-export function membershipsFromJson(value: JsonValue): void {
-  if (value.kind == JsonKind.String) {
-    const bytes = value.bytes!;
-    membershipsFromCommaList(changetype<usize>(bytes), bytes.length);
+/**
+ * A claim from the (validated) JSON payload at `at`: an array of strings, or a comma-separated
+ * string. Strings are unescaped into `scratch`, which must be as long as the text.
+ */
+export function membershipsFromJson(at: usize, end: usize, scratch: usize): void {
+  const kind = kindAt(at);
+  if (kind == 0x22) {
+    membershipsFromCommaList(scratch, unescapeString(at, scratch));
     return;
   }
-  if (value.kind != JsonKind.Array) return;
+  if (kind != 0x5b) return;
   membershipPresent = true;
-  const items = value.items!;
-  for (let i = 0; i < items.length; i++) {
-    const item = unchecked(items[i]);
-    if (item.kind == JsonKind.String) {
-      const bytes = item.bytes!;
-      add(changetype<usize>(bytes), bytes.length);
-    }
+  let cursor = at;
+  let o = scratch;
+  while ((cursor = nextEntry(cursor, end)) != 0) {
+    if (kindAt(valueAt) != 0x22) continue;
+    const n = unescapeString(valueAt, o);
+    add(o, n);
+    o += <usize>n;
   }
 }

@@ -2,7 +2,6 @@
 // verified-cookie cache; a small HTTP context per request makes the decision (ORG-CONTEXT.md).
 import { arenaAlloc } from '../abi/arena';
 import { HttpContext, RootContext } from '../abi/context';
-import { markGarbage } from '../abi/gc';
 import {
   forEachEnvironmentVariable,
   getBufferBytes,
@@ -16,11 +15,11 @@ import {
 } from '../abi/host';
 import { BufferType, FilterHeadersStatus, HeaderMapType, LogLevel } from '../abi/imports';
 import { logBytes, logString } from '../abi/log';
-import { Bytes, copyBytes, utf8 } from '../bytes';
+import { Bytes, copyBytes, decimal, sameBytes, utf8 } from '../bytes';
 import { base64Decode, base64DecodedMaxLength } from '../crypto/base64';
 import { findCookie, foundValueLength, foundValueStart } from '../parse/cookie';
-import { parseJson, JsonKind } from '../parse/json';
-import { CookieCache, cachedIdLength, cachedIdStart } from './cookie-cache';
+import { findMember, isValidJson, kindAt, valueStart } from '../parse/json';
+import { CookieCache, cachedFeatures, cachedIdLength, cachedIdStart } from './cookie-cache';
 import { ConfigSource, FilterConfig, readConfig } from './config';
 import {
   clearMemberships,
@@ -33,7 +32,7 @@ import {
   membershipStart,
 } from './membership';
 import * as metrics from './metrics';
-import { CookieVerdict, verifiedAllocated, verifiedIdLength, verifiedIdStart, verifyCookie } from './signed-cookie';
+import { CookieVerdict, verifiedIdLength, verifiedIdStart, verifyCookie } from './signed-cookie';
 import { isValidId } from './syntax';
 
 const ENV_NAMES: string[] = [
@@ -57,20 +56,25 @@ const PREFLIGHT_METHOD = utf8('access-control-request-method');
 const OPTIONS = utf8('OPTIONS');
 const JWT_PAYLOAD_HEADER = utf8('x-envoy-jwt-payload');
 
+function rejected(reason: string): Bytes {
+  return utf8('org-context: cookie rejected: ' + reason);
+}
+
 // Log lines for rejected cookies, prepared once: never with the cookie's value.
 const INVALID_MESSAGES: Bytes[] = [
   utf8(''),
-  utf8('org-context: organisation cookie rejected: malformed encoding'),
-  utf8('org-context: organisation cookie rejected: not signed'),
-  utf8('org-context: organisation cookie rejected: malformed signature'),
-  utf8('org-context: organisation cookie rejected: invalid signature'),
-  utf8('org-context: organisation cookie rejected: signed payload is not an organisation id'),
+  rejected('malformed encoding'),
+  rejected('not signed'),
+  rejected('malformed signature'),
+  rejected('invalid signature'),
+  rejected('payload is not an id'),
 ];
 const LOG_INTERVAL_NANOS: u64 = 1_000_000_000;
 let lastInvalidLog: u64 = 0;
 let loggedInvalid = false;
 
-const ENV_NAME_BYTES: Bytes[] = ENV_NAMES.map<Bytes>((name: string): Bytes => utf8(name));
+const ENV_NAME_BYTES: Bytes[] = [];
+for (let i = 0; i < ENV_NAMES.length; i++) ENV_NAME_BYTES.push(utf8(unchecked(ENV_NAMES[i])));
 // The source being filled by collectEnv (a visitor cannot capture it).
 let pendingSource: ConfigSource | null = null;
 
@@ -85,9 +89,8 @@ function collectEnv(key: usize, keyLen: i32, value: usize, valueLen: i32): void 
   }
 }
 
-// @ts-ignore: decorator
-@inline function isName(p: usize, len: i32, name: Bytes): bool {
-  return len == name.length && memory.compare(p, changetype<usize>(name), <usize>len) == 0;
+function isName(p: usize, len: i32, name: Bytes): bool {
+  return len == name.length && sameBytes(p, changetype<usize>(name), len);
 }
 
 function logInvalid(verdict: CookieVerdict): void {
@@ -101,7 +104,7 @@ function logInvalid(verdict: CookieVerdict): void {
 
 export class OrgContextRoot extends RootContext {
   config: FilterConfig | null = null;
-  cache: CookieCache = new CookieCache(0);
+  cache: CookieCache = new CookieCache();
   /** `metadata\0filter_metadata\0envoy.filters.http.jwt_authn\0payload\0<claim>` */
   claimPath: Bytes = new StaticArray<u8>(0);
   private pool: OrgContextHttp[] = [];
@@ -127,8 +130,7 @@ export class OrgContextRoot extends RootContext {
     }
     metrics.defineMetrics();
     // A new configuration may have new secrets: nothing verified under the old ones is kept.
-    this.cache.clear();
-    this.cache = new CookieCache(config.cacheSize);
+    this.cache.reset(config.cacheSize);
     const claim = config.membershipClaim;
     if (claim !== null) {
       const prefix = utf8('metadata\0filter_metadata\0envoy.filters.http.jwt_authn\0payload\0');
@@ -140,9 +142,9 @@ export class OrgContextRoot extends RootContext {
     this.config = config;
     logString(
       LogLevel.Info,
-      'org-context: configured: ' + config.keys.length.toString() + ' secret(s), ' +
-        config.bootstrapped.length.toString() + ' bootstrapped organisation(s), cookie cache ' +
-        config.cacheSize.toString() + ', membership check ' + (claim === null ? 'off' : config.claimsFromHeader ? 'on (header)' : 'on (metadata)'),
+      'org-context: configured: secrets ' + decimal(config.keys.length) + ', bootstrapped ' +
+        decimal(config.bootstrapped.length) + ', cache ' + decimal(config.cacheSize) + ', membership ' +
+        (claim === null ? 'off' : config.claimsFromHeader ? 'header' : 'metadata'),
     );
     return true;
   }
@@ -153,8 +155,9 @@ export class OrgContextRoot extends RootContext {
   }
 
   releaseHttpContext(context: HttpContext): void {
-    // Bounded: a burst of concurrent streams does not pin its peak forever.
-    if (this.pool.length < 256) this.pool.push(changetype<OrgContextHttp>(context));
+    // The stub heap cannot take contexts back: they are all kept for reuse (as many as the peak
+    // of concurrent streams).
+    this.pool.push(changetype<OrgContextHttp>(context));
   }
 }
 
@@ -226,19 +229,21 @@ function decide(root: OrgContextRoot, config: FilterConfig): void {
   // The cookie.
   let orgStart: usize = 0;
   let orgLen: i32 = 0;
+  let features: i32 = -1;
   if (cookieLen < 0) {
     metrics.count(metrics.cookieAbsent);
   } else if (root.cache.lookup(cookieStart, cookieLen)) {
     orgStart = cachedIdStart;
     orgLen = cachedIdLength;
+    features = cachedFeatures;
     metrics.count(metrics.cookieValid);
   } else {
-    const verdict = verifyCookie(cookieStart, cookieLen, config.keys, arenaAlloc(<usize>max(cookieLen, 1)));
-    if (verifiedAllocated) markGarbage();
+    const verdict = verifyCookie(cookieStart, cookieLen, config.keys, arenaAlloc(<usize>max(cookieLen, 1) << 1));
     if (verdict == CookieVerdict.Valid) {
       orgStart = verifiedIdStart;
       orgLen = verifiedIdLength;
-      root.cache.insert(cookieStart, cookieLen, orgStart, orgLen);
+      features = featuresIndex(config, orgStart, orgLen);
+      root.cache.insert(cookieStart, cookieLen, orgStart, orgLen, features);
       metrics.count(metrics.cookieValid);
     } else {
       metrics.count(metrics.cookieInvalid);
@@ -259,6 +264,7 @@ function decide(root: OrgContextRoot, config: FilterConfig): void {
       loadClaimFromPayloadHeader(payloadStart, payloadLen, claim!);
     }
     if (orgLen > 0 && !isMember(orgStart, orgLen)) {
+      features = -1;
       metrics.count(metrics.membershipRejected);
       orgLen = 0;
     }
@@ -287,33 +293,48 @@ function decide(root: OrgContextRoot, config: FilterConfig): void {
       orgStart = changetype<usize>(first);
       orgLen = first.length;
     }
-    if (orgLen > 0) metrics.count(metrics.fallbackUsed);
+    if (orgLen > 0) {
+      features = featuresIndex(config, orgStart, orgLen);
+      metrics.count(metrics.fallbackUsed);
+    }
   }
 
   // The outputs. `replace` drops every client-sent copy before adding ours.
-  let features = config.globalFeaturesValue;
   if (orgLen > 0) {
     replaceHeader(HeaderMapType.RequestHeaders, changetype<usize>(orgHeader), orgHeader.length, orgStart, orgLen);
-    const table = config.organisationFeatures;
-    if (table.size > 0) {
-      const index = table.indexOf(orgStart, orgLen);
-      if (index >= 0) features = table.valueAt(index);
-    }
   } else if (spoofedOrg) {
     removeHeader(HeaderMapType.RequestHeaders, changetype<usize>(orgHeader), orgHeader.length);
   }
-  replaceHeader(HeaderMapType.RequestHeaders, changetype<usize>(featuresHeader), featuresHeader.length, changetype<usize>(features), features.length);
+  const featuresValue = features >= 0 ? unchecked(config.featureValues[features]) : config.globalFeaturesValue;
+  replaceHeader(
+    HeaderMapType.RequestHeaders,
+    changetype<usize>(featuresHeader),
+    featuresHeader.length,
+    changetype<usize>(featuresValue),
+    featuresValue.length,
+  );
   if (spoofedOrg || spoofedFeatures) metrics.count(metrics.spoofedHeaderRemoved);
+}
+
+/** Index of the organisation's own features list in the configuration, or -1 (global list). */
+function featuresIndex(config: FilterConfig, id: usize, idLen: i32): i32 {
+  const ids = config.featureOrganisations;
+  for (let i = 0; i < ids.length; i++) {
+    const candidate = unchecked(ids[i]);
+    if (candidate.length == idLen && sameBytes(changetype<usize>(candidate), id, idLen)) return i;
+  }
+  return -1;
 }
 
 /** jwt_authn's payload header: base64url JSON; the claim is read from it when it parses. */
 function loadClaimFromPayloadHeader(start: usize, len: i32, claim: Bytes): void {
   const decoded = arenaAlloc(<usize>base64DecodedMaxLength(len));
   const decodedLen = base64Decode(start, len, decoded, true);
-  if (decodedLen < 0) return;
-  markGarbage();
-  const payload = parseJson(decoded, decodedLen);
-  if (payload === null || payload.kind != JsonKind.Object) return;
-  const value = payload.get(claim);
-  if (value !== null) membershipsFromJson(value);
+  if (decodedLen < 0 || !isValidJson(decoded, decodedLen)) return;
+  const object = valueStart(decoded, decodedLen);
+  if (kindAt(object) != 0x7b) return;
+  const end = decoded + <usize>decodedLen;
+  const scratch = arenaAlloc(<usize>decodedLen);
+  const value = findMember(object, end, changetype<usize>(claim), claim.length, scratch);
+  if (value != 0) membershipsFromJson(value, end, scratch);
 }

@@ -5,7 +5,7 @@ import { HmacKey } from '../crypto/hmac';
 import { base64EncodeUnpadded } from '../crypto/base64';
 import { constantTimeEqual } from '../crypto/compare';
 import { hasPercent, percentDecode } from '../parse/percent';
-import { parseJson, JsonKind, JsonValue } from '../parse/json';
+import { findMember, isValidJson, kindAt, unescapeString, valueStart } from '../parse/json';
 import { isValidId } from './syntax';
 
 export const enum CookieVerdict {
@@ -30,8 +30,6 @@ export let verifiedIdStart: usize = 0;
 export let verifiedIdLength: i32 = 0;
 // Which secret matched (0 = the current one).
 export let verifiedSecretIndex: i32 = -1;
-/** True when the last verification parsed JSON (the caller tells the ABI layer to collect). */
-export let verifiedAllocated: bool = false;
 
 // @ts-ignore: decorator
 @lazy const MAC: usize = memory.data(32, 8);
@@ -42,10 +40,9 @@ export let verifiedAllocated: bool = false;
 
 /**
  * Verifies the raw cookie value (`len` bytes at `raw`, as found in the header). `scratch` must
- * hold `len` bytes: the percent-decoded value is written there.
+ * hold 2 × `len` bytes: the percent-decoded value and, for `j:` payloads, an unescaped id.
  */
 export function verifyCookie(raw: usize, len: i32, keys: StaticArray<HmacKey>, scratch: usize): CookieVerdict {
-  verifiedAllocated = false;
   verifiedSecretIndex = -1;
   // Browsers send what Express set: percent-encoded ASCII. Other raw bytes would be read as
   // Latin-1 by Node and hashed differently, so they are never trusted.
@@ -79,28 +76,27 @@ export function verifyCookie(raw: usize, len: i32, keys: StaticArray<HmacKey>, s
   }
   if (matched < 0) return CookieVerdict.BadSignature;
   verifiedSecretIndex = matched;
-  return payloadToId(payload, payloadLen) ? CookieVerdict.Valid : CookieVerdict.BadPayload;
+  return payloadToId(payload, payloadLen, scratch + <usize>len) ? CookieVerdict.Valid : CookieVerdict.BadPayload;
 }
 
 /**
  * The organisation id in a verified payload: the payload itself, or for cookie-parser's JSON
  * cookies (`j:` prefix) a JSON string, or an object's string `id` (last one wins, as JSON.parse).
  */
-export function payloadToId(payload: usize, len: i32): bool {
+export function payloadToId(payload: usize, len: i32, scratch: usize): bool {
   let id = payload;
   let idLen = len;
   if (len >= 2 && load<u8>(payload) == 0x6a && load<u8>(payload + 1) == 0x3a) {
-    verifiedAllocated = true;
-    const json = parseJson(payload + 2, len - 2);
-    if (json === null) return false;
-    let idValue: JsonValue | null = null;
-    if (json.kind == JsonKind.String) idValue = json;
-    else if (json.kind == JsonKind.Object) idValue = json.get(ID_KEY);
-    if (idValue === null || idValue.kind != JsonKind.String) return false;
-    const bytes = idValue.bytes;
-    if (bytes === null) return false;
-    id = changetype<usize>(bytes);
-    idLen = bytes.length;
+    const json = payload + 2;
+    const jsonLen = len - 2;
+    if (!isValidJson(json, jsonLen)) return false;
+    const end = json + <usize>jsonLen;
+    let at = valueStart(json, jsonLen);
+    if (kindAt(at) == 0x7b) at = findMember(at, end, changetype<usize>(ID_KEY), 2, scratch);
+    if (at == 0 || kindAt(at) != 0x22) return false;
+    // Unescaped text is never longer than the escaped text: it fits in scratch.
+    idLen = unescapeString(at, scratch);
+    id = scratch;
   }
   if (!isValidId(id, idLen)) return false;
   verifiedIdStart = id;

@@ -2,6 +2,8 @@
 // cookie-parser uses: pairs split on `;`, a segment without `=` skipped, name and value trimmed of
 // spaces and tabs, the first occurrence of a name wins, a value wrapped in `"` unwrapped.
 
+import { sameBytes } from '../bytes';
+
 // Where the last findCookie() found its value (no allocation on the request path).
 export let foundValueStart: usize = 0;
 export let foundValueLength: i32 = 0;
@@ -32,7 +34,7 @@ export function findCookie(header: usize, len: i32, name: usize, nameLen: i32): 
       while (keyStart < eq && isBlank(load<u8>(header + <usize>keyStart))) keyStart++;
       let keyEnd = eq;
       while (keyEnd > keyStart && isBlank(load<u8>(header + <usize>keyEnd - 1))) keyEnd--;
-      if (keyEnd - keyStart == nameLen && memory.compare(header + <usize>keyStart, name, <usize>nameLen) == 0) {
+      if (keyEnd - keyStart == nameLen && sameBytes(header + <usize>keyStart, name, nameLen)) {
         let valueStart = eq + 1;
         while (valueStart < end && isBlank(load<u8>(header + <usize>valueStart))) valueStart++;
         let valueEnd = end;

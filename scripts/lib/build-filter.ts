@@ -1,0 +1,75 @@
+// Compiles the org-context filter (release + debug) and the no-op baseline module with the
+// AssemblyScript compiler's API, so other commands (cookie verify, bench, start) can build on
+// demand. Compile errors fail with the compiler's own diagnostics.
+import { mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('../..', import.meta.url).pathname;
+
+export const FILTER_WASM = join(root, 'dist/org-context.wasm');
+export const FILTER_DEBUG_WASM = join(root, 'dist/org-context.debug.wasm');
+export const NOOP_WASM = join(root, 'dist/noop.wasm');
+/** The release module's size budget (issue 2): exceeding it is reported, not fatal. */
+export const SIZE_BUDGET_BYTES = 24 * 1024;
+
+export interface BuiltModule {
+  name: string;
+  path: string;
+  bytes: number;
+}
+
+interface Target {
+  name: string;
+  entry: string;
+  target: 'release' | 'debug';
+  outFile: string;
+}
+
+const TARGETS: Target[] = [
+  { name: 'org-context (release)', entry: 'assembly/index.ts', target: 'release', outFile: FILTER_WASM },
+  { name: 'org-context (debug)', entry: 'assembly/index.ts', target: 'debug', outFile: FILTER_DEBUG_WASM },
+  { name: 'noop (release)', entry: 'assembly/noop.ts', target: 'release', outFile: NOOP_WASM },
+];
+
+export class BuildError extends Error {
+  override name = 'BuildError';
+}
+
+async function compile(target: Target): Promise<BuiltModule> {
+  const asc = await import('assemblyscript/asc');
+  let diagnostics = '';
+  const sink = { write: (chunk: string | Uint8Array) => { diagnostics += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString(); return true; } };
+  const args = [target.entry, '--config', 'asconfig.json', '--target', target.target, '--outFile', target.outFile];
+  if (target.target === 'debug') args.push('--textFile', target.outFile.replace(/\.wasm$/, '.wat'));
+  const previous = process.cwd();
+  // asc resolves asconfig.json and entries against the working directory.
+  process.chdir(root);
+  try {
+    const result = await asc.main(args, { stdout: sink, stderr: sink });
+    if (result.error) {
+      throw new BuildError(`compiling ${target.name} (${target.entry}) failed:\n${diagnostics.trim() || result.error.message}`);
+    }
+  } finally {
+    process.chdir(previous);
+  }
+  return { name: target.name, path: target.outFile, bytes: statSync(target.outFile).size };
+}
+
+/** Builds dist/org-context.wasm, dist/org-context.debug.wasm and dist/noop.wasm. */
+export async function buildFilter(): Promise<BuiltModule[]> {
+  mkdirSync(join(root, 'dist'), { recursive: true });
+  const built: BuiltModule[] = [];
+  // One after the other: the compiler is CPU-bound and the machine is shared.
+  for (const target of TARGETS) built.push(await compile(target));
+  return built;
+}
+
+/** The release module, built first if it is missing. */
+export async function ensureFilterBuilt(): Promise<string> {
+  try {
+    statSync(FILTER_WASM);
+  } catch {
+    await buildFilter();
+  }
+  return FILTER_WASM;
+}
