@@ -9,7 +9,8 @@ export class GuestMemory {
   }
 
   get bytes(): Buffer {
-    if (this.view.length === 0 || this.view.buffer !== this.memory.buffer) this.view = Buffer.from(this.memory.buffer);
+    // memory.grow detaches the old buffer, so a zero-length view is the one sign of staleness.
+    if (this.view.length === 0) this.view = Buffer.from(this.memory.buffer);
     return this.view;
   }
 
@@ -64,4 +65,15 @@ export class GuestMemory {
     const bytes = this.bytes;
     return ptr + 4 <= bytes.length ? bytes.readUInt32LE(ptr) : undefined;
   }
+}
+
+/**
+ * Writes a byte string (chars 0–255) at `offset`. Short strings are copied in JS: for them the
+ * native Buffer#write call costs more than the copy.
+ */
+export function writeByteString(target: Buffer, text: string, offset: number): number {
+  const length = text.length;
+  if (length > 48) return target.write(text, offset, 'latin1');
+  for (let i = 0; i < length; i++) target[offset + i] = text.charCodeAt(i);
+  return length;
 }

@@ -2,6 +2,7 @@
 // u32 value length), then every name and value followed by one 0x00 byte. Strings here are byte
 // strings (one char per byte, latin1), as header bytes are in Node's http module.
 import { PAIRS_MAX_BYTES, PAIRS_MAX_COUNT } from './abi.ts';
+import { writeByteString } from './memory.ts';
 
 export type Pairs = [string, string][];
 
@@ -23,9 +24,9 @@ export function writePairs(target: Buffer, offset: number, names: readonly strin
     target.writeUInt32LE(name.length, sizes);
     target.writeUInt32LE(value.length, sizes + 4);
     sizes += 8;
-    data += target.write(name, data, 'latin1');
+    data += writeByteString(target, name, data);
     target[data++] = 0;
-    data += target.write(value, data, 'latin1');
+    data += writeByteString(target, value, data);
     target[data++] = 0;
   }
 }

@@ -2,7 +2,7 @@
 // Envoy owns one; the canary that validates a configuration is one too.
 import { Action, LOG_LEVELS, MapType, Status, BufferType } from './abi.ts';
 import { HeaderMap, lowerHeaderName } from './header-map.ts';
-import { GuestMemory } from './memory.ts';
+import { GuestMemory, writeByteString } from './memory.ts';
 import { readPairs, pairsSize, writePairs } from './pairs.ts';
 import { getProperty, type PluginAttributes, type StreamAttributes } from './properties.ts';
 import type { MetricStore, SharedDataStore, SharedQueueStore } from './stores.ts';
@@ -257,7 +257,7 @@ export class Vm {
     if (size > 0) {
       ptr = this.allocate(size);
       if (ptr === 0 || !this.memory.inBounds(ptr, size)) return Status.INVALID_MEMORY_ACCESS;
-      if (typeof data === 'string') this.memory.bytes.write(data, ptr, 'latin1');
+      if (typeof data === 'string') writeByteString(this.memory.bytes, data, ptr);
       else data.copy(this.memory.bytes, ptr);
     }
     if (!this.memory.u32(ptrPtr, ptr) || !this.memory.u32(sizePtr, size)) return Status.INVALID_MEMORY_ACCESS;
