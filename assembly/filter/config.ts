@@ -60,14 +60,6 @@ export class ConfigSource {
     const i = this.envNames.indexOf(name);
     return i >= 0 ? unchecked(this.envValues[i]) : null;
   }
-
-  /** Overwrites every environment value (they may hold secrets). */
-  wipeEnv(): void {
-    for (let i = 0; i < this.envValues.length; i++) {
-      const value = unchecked(this.envValues[i]);
-      memory.fill(changetype<usize>(value), 0, <usize>value.length);
-    }
-  }
 }
 
 function equalsText(bytes: Bytes, text: string): bool {
@@ -377,6 +369,8 @@ class Reader {
       // Only the HMAC states are kept: wipe this copy of the secret.
       memory.fill(changetype<usize>(secret), 0, <usize>secret.length);
     }
+    // And the setting's own copy (a JSON list holds them all).
+    memory.fill(changetype<usize>(raw), 0, <usize>raw.length);
     config.keys = keys;
   }
 

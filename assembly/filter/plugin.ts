@@ -118,8 +118,9 @@ export class OrgContextRoot extends RootContext {
       source.pluginConfig = copyBytes(resultData, resultSize);
     }
     const result = readConfig(source);
-    // Wipe the environment copies: they held the secrets.
-    source.wipeEnv();
+    // The secrets' raw bytes are not needed any more (only HMAC states are kept).
+    const secrets = source.getEnv('ORG_COOKIE_SECRETS');
+    if (secrets !== null) memory.fill(changetype<usize>(secrets), 0, <usize>secrets.length);
     const config = result.config;
     if (config === null) {
       logString(LogLevel.Critical, 'org-context: invalid configuration: ' + result.error);
