@@ -102,6 +102,20 @@ const pair = fc.oneof(
 const cookieHeader = fc.tuple(fc.array(pair, { minLength: 1, maxLength: 5 }), fc.constantFrom('; ', ';', ' ; ', ';  ')).map(([pairs, sep]) => pairs.join(sep));
 const cookieHeaders = fc.array(cookieHeader, { maxLength: 3 });
 
+/**
+ * With the membership check on: the cookie's organisation only if the verified list has it, else
+ * the first bootstrapped organisation in the list, else the list's first valid id; with no list at
+ * all, the first bootstrapped organisation.
+ */
+function expectedWithMembership(cookies: string[], claim: string[] | string | undefined, bootstrapped: string[]): string | undefined {
+  const fromCookie = expectedOrg(cookies);
+  const org = fromCookie === FALLBACK ? undefined : fromCookie;
+  if (claim === undefined) return bootstrapped[0];
+  const list = Array.isArray(claim) ? claim : claim.split(',').map((item) => item.trim()).filter(Boolean);
+  if (org !== undefined && list.includes(org)) return org;
+  return bootstrapped.find((id) => list.includes(id)) ?? list.find((id) => ID.test(id));
+}
+
 // ---- the plugins under test -------------------------------------------------------------------
 const plugins: Plugin[] = [];
 let cached: Plugin;
@@ -160,6 +174,43 @@ describe('org-context properties', { skip }, () => {
         assert.deepEqual(outputs(run(cached, [['cookie', header]]), ORG), [FALLBACK]);
       }),
       { numRuns: 3000 },
+    );
+  });
+
+  test('membership check: only a listed organisation is selected, else the contract\'s fallback; forged payload headers change nothing', async () => {
+    const bootstrapped = ['org-b1', 'org-b2'];
+    const plugin = await createHost({
+      wasm,
+      env: { ORG_COOKIE_SECRETS: JSON.stringify(SECRETS), BOOTSTRAPPED_ORGANISATIONS: bootstrapped.join(',') },
+      pluginConfig: { membershipClaim: 'organisations' },
+      logLevel: 'error',
+    });
+    plugins.push(plugin);
+    const pool = ['org-a', 'org-b', 'org-b1', 'org-b2', 'org-c'];
+    const orgCookie = fc.oneof(
+      fc.constantFrom(...pool).map((id) => `${NAME}=${encodeURIComponent(`s:${sign(id, CURRENT)}`)}`),
+      fc.constantFrom(...pool).map((id) => `${NAME}=${encodeURIComponent(`s:${sign(id, FOREIGN)}`)}`),
+    );
+    const claim = fc.oneof(
+      fc.constant(undefined),
+      fc.array(fc.oneof(fc.constantFrom(...pool), goodId), { maxLength: 6 }),
+      fc.array(fc.constantFrom(...pool, ' org-a', 'org-c '), { maxLength: 5 }).map((items) => items.join(',')),
+    );
+    const forged = fc.constantFrom(...pool).map((id) => Buffer.from(JSON.stringify({ organisations: [id] })).toString('base64url'));
+    fc.assert(
+      fc.property(fc.array(orgCookie, { maxLength: 2 }), claim, fc.option(forged), (cookies, organisations, forgedPayload) => {
+        const headers: HeaderList = cookies.map((c): [string, string] => ['cookie', c]);
+        const jwtPayload = organisations === undefined ? undefined : { sub: 'user', organisations };
+        const result = plugin.request({ headers, jwtPayload });
+        assert.equal(plugin.failed(), false);
+        const expected = expectedWithMembership(cookies, organisations, bootstrapped);
+        assert.deepEqual(outputs(result, ORG), expected === undefined ? [] : [expected]);
+        if (forgedPayload !== null) {
+          const withForged = plugin.request({ headers: [...headers, ['x-envoy-jwt-payload', forgedPayload]], jwtPayload });
+          assert.deepEqual(outputs(withForged, ORG), outputs(result, ORG));
+        }
+      }),
+      { numRuns: 2000 },
     );
   });
 
