@@ -185,6 +185,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       signal: abort.signal,
     });
     if (result.kind === 'local') {
+      logger.warn({ requestId, upstream: route.service, cause: result.cause }, 'upstream request failed');
       if (res.destroyed) return;
       return reply(result.response);
     }

@@ -30,6 +30,9 @@ export interface PluginStage {
   close(): void;
 }
 
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
 export function createPluginStage(plugin: WasmPlugin): PluginStage {
   return {
     run(request, sourceAddress) {
@@ -53,7 +56,13 @@ export function createPluginStage(plugin: WasmPlugin): PluginStage {
         return localResponse(reply.status, reply.body ?? `${reply.details}\n`, 'WASM', reply.headers ?? []);
       }
       // The host returns the whole map, pseudo-headers first; the router sets those itself.
-      request.headers = result.headers.filter(([name]) => !name.startsWith(':'));
+      const headers = result.headers.filter(([name]) => !name.startsWith(':'));
+      // A header no HTTP/1.1 codec could send means the filter misbehaved: fail closed, like a
+      // trapped VM, instead of forwarding something half-made.
+      if (headers.some(([name, value]) => !HEADER_NAME.test(name) || !HEADER_VALUE.test(value))) {
+        return localResponse(503, 'the org-context plugin produced an invalid header\n', 'WASM');
+      }
+      request.headers = headers;
       return undefined;
     },
     skipped(request, sourceAddress) {

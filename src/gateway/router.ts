@@ -28,7 +28,7 @@ export interface ForwardRequest {
 
 export type ForwardResult =
   | { kind: 'response'; status: number; headers: HeaderList; body: NodeJS.ReadableStream & { destroy(error?: Error): void } }
-  | { kind: 'local'; response: LocalResponse };
+  | { kind: 'local'; response: LocalResponse; cause?: string };
 
 function classify(error: unknown, service: string): LocalResponse {
   const code = (error as { code?: string }).code ?? '';
@@ -83,7 +83,8 @@ export function createRouter(config: RouterConfig): Router {
         });
         return { kind: 'response', status: response.statusCode, headers: fromUndici(response.headers), body: response.body };
       } catch (error) {
-        return { kind: 'local', response: classify(error, request.service) };
+        const { code, message } = error as { code?: string; message?: string };
+        return { kind: 'local', response: classify(error, request.service), cause: `${code ?? 'error'}: ${message ?? String(error)}` };
       }
     },
     async close() {

@@ -53,6 +53,8 @@ export interface StackOptions {
   onAccess?: (entry: AccessLogEntry) => void;
   /** Log level of the JSON logs in `<dataDir>/logs/stack.log`. Default info. */
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  /** Extra or replaced plugin environment entries (null removes one), on top of the WasmPlugin's. */
+  pluginEnv?: Record<string, string | null>;
   /** Simulated Envoy worker threads for the plugin. Default 2. */
   workers?: number;
 }
@@ -150,6 +152,10 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       host: { ORG_COOKIE_SECRETS: JSON.stringify(keys.secrets) },
       ...(options.membershipCheck ? { overrides: { ORG_MEMBERSHIP_CLAIM: MEMBERSHIP_CLAIM } } : {}),
     });
+    for (const [name, value] of Object.entries(options.pluginEnv ?? {})) {
+      if (value === null) delete pluginEnv[name];
+      else pluginEnv[name] = value;
+    }
     const pluginLog = root.child({ service: 'org-context' });
     const plugin = await createHost({
       wasm: options.wasm,
