@@ -99,6 +99,8 @@ test('WASI: environment from env and hostEnvKeys, stdout/stderr as logs, clocks,
   assert.equal(gauges.random_big, 28, 'over 64 KiB → EINVAL');
   assert.equal(gauges.level6, Status.BAD_ARGUMENT);
   assert.equal(gauges.loglevel, 3, 'proxy_get_log_level reports the logger level');
+  assert.equal(gauges.after_exit, 1, 'proc_exit returns');
+  assert.ok(startup.some((l) => l.level === 'error' && /proc_exit\(3\)/.test(l.message)), 'proc_exit is logged');
 
   const verbose = await createHost({ wasm: fixture('wasi'), env: { A: '1', B: 'two words' }, hostEnvKeys: ['OC_HOST_TEST_KEY', 'OC_HOST_MISSING'] });
   const environ = verbose.startupLogs[0].message.split('\0').filter(Boolean).sort();
