@@ -205,9 +205,17 @@ export async function createHost(options: HostOptions): Promise<Plugin> {
       });
       let action: number = Action.CONTINUE;
       let failedBeforeUpstream = vm.failed;
+      let body: Buffer | undefined;
       if (!input.skipHeaders && !vm.failed) {
-        action = vm.onRequestHeaders(stream, true);
+        action = vm.onRequestHeaders(stream, input.body === undefined);
         failedBeforeUpstream = vm.failed;
+        if (input.body !== undefined && !stream.localResponse && !vm.failed) {
+          // The filter that paused on headers still receives the data (Envoy buffers it).
+          const delivered = vm.onRequestBody(stream, Buffer.from(input.body));
+          body = delivered.body;
+          if (action === Action.CONTINUE) action = delivered.action;
+          failedBeforeUpstream = vm.failed;
+        }
       }
       let responseHeaders: HeaderList | undefined;
       if (input.responseHeaders && !stream.localResponse && !vm.failed && action === Action.CONTINUE) {
@@ -229,6 +237,7 @@ export async function createHost(options: HostOptions): Promise<Plugin> {
         logs,
         action: localResponse || stream.closed || (action !== Action.CONTINUE && !failedBeforeUpstream) ? 'pause' : 'continue',
       };
+      if (body) result.body = body;
       if (responseHeaders) result.responseHeaders = responseHeaders;
       return result;
     },

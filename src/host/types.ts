@@ -52,6 +52,8 @@ export interface RequestInput {
   worker?: number;
   /** An earlier filter answered the request: only create, log, done and delete run. */
   skipHeaders?: boolean;
+  /** A request body, delivered whole to on_request_body (headers then see end_of_stream false). */
+  body?: string | Uint8Array;
   /** Run the response-header callback too, with these response headers (":status" first). */
   responseHeaders?: HeaderList;
 }
@@ -69,6 +71,8 @@ export interface RequestResult {
   localResponse: LocalResponse | null;
   logs: HostLog[];
   action: 'continue' | 'pause';
+  /** The request body after on_request_body, when `body` was given. */
+  body?: Buffer;
   /** Response headers after the response callback, when `responseHeaders` was given. */
   responseHeaders?: HeaderList;
 }

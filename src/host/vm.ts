@@ -64,6 +64,7 @@ export class Vm {
   private readonly streams = new Map<number, StreamState>();
   private readonly malloc: Fn;
   private readonly callbacks: Record<string, Fn | undefined>;
+  /** The one buffer the running callback may see (configuration, or the body being delivered). */
   private buffers: { type: number; data: Buffer } | null = null;
 
   private constructor(
@@ -76,7 +77,7 @@ export class Vm {
     const fn = (name: string) => (typeof exports[name] === 'function' ? (exports[name] as Fn) : undefined);
     this.malloc = (fn('malloc') ?? fn('proxy_on_memory_allocate'))!;
     this.callbacks = {};
-    for (const name of ['_initialize', 'main', '_start', 'proxy_on_context_create', 'proxy_on_vm_start', 'proxy_on_configure', 'proxy_on_request_headers', 'proxy_on_response_headers', 'proxy_on_log', 'proxy_on_done', 'proxy_on_delete', 'proxy_on_tick', 'proxy_on_queue_ready']) {
+    for (const name of ['_initialize', 'main', '_start', 'proxy_on_context_create', 'proxy_on_vm_start', 'proxy_on_configure', 'proxy_on_request_headers', 'proxy_on_request_body', 'proxy_on_response_headers', 'proxy_on_log', 'proxy_on_done', 'proxy_on_delete', 'proxy_on_tick', 'proxy_on_queue_ready']) {
       this.callbacks[name] = fn(name);
     }
   }
@@ -211,6 +212,18 @@ export class Vm {
     return action;
   }
 
+  /** Delivers the whole request body in one on_request_body call; returns the (possibly changed) body. */
+  onRequestBody(stream: StreamState, body: Buffer): { action: number; body: Buffer } {
+    this.current = stream;
+    this.buffers = { type: BufferType.REQUEST_BODY, data: body };
+    try {
+      const action = this.invoke('proxy_on_request_body', stream.id, body.length, 1) ?? Action.CONTINUE;
+      return { action, body: this.buffers.data };
+    } finally {
+      this.buffers = null;
+    }
+  }
+
   onResponseHeaders(stream: StreamState, headers: HeaderMap): number {
     this.current = stream;
     stream.headersWritable = false;
@@ -328,10 +341,21 @@ export class Vm {
         if (end <= start) return S.OK; // nothing to copy: Envoy writes nothing
         return vm.copyOut(buffer.subarray(start, end), ptrPtr, sizePtr);
       },
-      proxy_set_buffer_bytes() {
+      proxy_set_buffer_bytes(type, start, length, ptr, size) {
         const vm = vmOf();
         vm.guard('proxy_set_buffer_bytes');
-        return S.NOT_FOUND; // no bodies in this host's streams
+        if (type >>> 0 > BufferType.PLUGIN_CONFIGURATION) return S.BAD_ARGUMENT;
+        const buffer = vm.buffers;
+        if (!buffer || buffer.type !== type || type !== BufferType.REQUEST_BODY) return S.NOT_FOUND;
+        const data = vm.memory.copy(ptr, size);
+        if (data === undefined) return S.INVALID_MEMORY_ACCESS;
+        start >>>= 0;
+        length >>>= 0;
+        // Envoy's body buffer: at 0, drop `length` bytes then prepend; at or past the end, append.
+        if (start === 0) buffer.data = Buffer.concat([data, buffer.data.subarray(Math.min(length, buffer.data.length))]);
+        else if (start >= buffer.data.length) buffer.data = Buffer.concat([buffer.data, data]);
+        else return S.BAD_ARGUMENT;
+        return S.OK;
       },
       proxy_get_header_map_pairs(type, ptrPtr, sizePtr) {
         const vm = vmOf();

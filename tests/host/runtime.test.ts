@@ -153,3 +153,17 @@ test('memoryBytes reports a worker VM\'s linear memory', async () => {
   assert.equal(plugin.memoryBytes(), 65536);
   assert.throws(() => plugin.memoryBytes(3), RangeError);
 });
+
+test('a request body is delivered to on_request_body (headers see end_of_stream false) and can be changed', async () => {
+  const plugin = await createHost({ wasm: fixture('body') });
+  const result = plugin.request({ method: 'POST', body: 'hello' });
+  const gauges = plugin.metrics();
+  assert.equal(gauges.eos, 0);
+  assert.equal(gauges.size, 5);
+  assert.equal(gauges.body_eos, 1);
+  assert.deepEqual(messages(result.logs), ['hello']);
+  assert.equal(result.body?.toString(), 'pre-hello-post');
+  assert.equal(gauges.mid, Status.BAD_ARGUMENT, 'Envoy only prepends, replaces from 0, or appends');
+  plugin.request({ method: 'GET' });
+  assert.equal(plugin.metrics().eos, 1, 'no body: end_of_stream on headers');
+});
