@@ -167,3 +167,15 @@ test('a request body is delivered to on_request_body (headers see end_of_stream 
   plugin.request({ method: 'GET' });
   assert.equal(plugin.metrics().eos, 1, 'no body: end_of_stream on headers');
 });
+
+test('onLog sees every line as it is written, startup included; dropped levels are not passed on', async () => {
+  const seen: string[] = [];
+  const plugin = await createHost({ wasm: fixture('lifecycle'), onLog: (log) => seen.push(`${log.level}:${log.message}`) });
+  assert.deepEqual(seen.slice(0, 3), ['info:create 1 0', 'info:vm_start 1', 'info:configure 1']);
+  seen.length = 0;
+  const result = plugin.request();
+  assert.deepEqual(seen, result.logs.map((l) => `${l.level}:${l.message}`));
+  const quiet: string[] = [];
+  await createHost({ wasm: fixture('lifecycle'), logLevel: 'warn', onLog: (log) => quiet.push(log.message) });
+  assert.deepEqual(quiet, []);
+});
