@@ -1,11 +1,38 @@
-// Placeholder until issue 2 lands: the command exists so `oc-edge --help` lists it.
+// `oc-edge cookie`: sign an organisation cookie as the backend does, or verify one exactly as the
+// org-context filter does (by running the built .wasm).
 import type { Command } from 'commander';
 
+const collect = (value: string, previous: string[]) => [...previous, value];
+
 export function register(program: Command): void {
-  program
-    .command('cookie')
-    .description('(not built yet: issue 2)')
-    .action(() => {
-      throw new Error('oc-edge cookie is not built yet (issue 2)');
+  const cookie = program.command('cookie').description('sign or verify the signed organisation cookie');
+
+  cookie
+    .command('sign')
+    .description('print the cookie value as the browser sends it back (Express res.cookie(..., { signed: true }), URL-encoded)')
+    .requiredOption('--secret <secret>', 'the signing secret (the current one)')
+    .requiredOption('--value <value>', 'the organisation id, or JSON with --json')
+    .option('--json', 'parse --value as JSON: an object becomes a cookie-parser JSON cookie (j:)')
+    .action(async (options: { secret: string; value: string; json?: boolean }) => {
+      const { cookieInput, expressSignedValue } = await import('../lib/cookie-sign.ts');
+      process.stdout.write(`${expressSignedValue(cookieInput(options.value, options.json === true), options.secret)}\n`);
+    });
+
+  cookie
+    .command('verify')
+    .description('run VALUE through the built filter: print the organisation id (exit 0) or why it is invalid (exit 1)')
+    .argument('<value>', 'the cookie value as the browser sends it (URL-encoded)')
+    .option('--secret <secret>', 'a secret, current first (repeatable, as during rotation)', collect, [])
+    .option('--name <name>', 'the cookie name', 'previouslySelectedOrganisation')
+    .option('--wasm <file>', 'the filter module (default: dist/org-context.wasm, built if missing)')
+    .action(async (value: string, options: { secret: string[]; name: string; wasm?: string }) => {
+      const { verifyCookieWithFilter } = await import('../lib/cookie-verify.ts');
+      const outcome = await verifyCookieWithFilter({ secrets: options.secret, value, cookieName: options.name, wasm: options.wasm });
+      if (outcome.valid) {
+        process.stdout.write(`${outcome.organisation}\n`);
+      } else {
+        process.stdout.write(`invalid: ${outcome.reason}\n`);
+        process.exitCode = 1;
+      }
     });
 }

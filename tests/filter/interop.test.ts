@@ -1,0 +1,163 @@
+// Interop: the built org-context .wasm, run in the Node host, must accept exactly the cookies that
+// Express + cookie-parser accept. Every cookie here is produced at test time by the real libraries
+// (cookie-signature, Express res.cookie with cookie-parser, @fastify/cookie), and every verdict is
+// checked against cookie-parser itself over HTTP, so the filter is compared with the library, not
+// with a copy of it.
+import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { after, before, describe, test } from 'node:test';
+import cookieParser from 'cookie-parser';
+import { sign } from 'cookie-signature';
+import express from 'express';
+import { sign as fastifySign } from '@fastify/cookie';
+import { createHost, type Plugin } from '../../src/host/index.ts';
+import { ensureFilterBuilt } from '../../scripts/lib/build-filter.ts';
+
+const NAME = 'previouslySelectedOrganisation';
+const ORG_HEADER = 'x-currently-selected-organisation';
+const CURRENT = 'interop-current-secret-0123456789abcdefgh';
+const PREVIOUS = 'interop-previous-secret-0123456789abcdefg';
+
+// An Express app per secret list: /set signs like the organisation backend, /read answers what
+// cookie-parser made of the request's cookie (the oracle).
+const servers: Server[] = [];
+async function backend(secrets: string[]): Promise<string> {
+  const app = express();
+  app.use(cookieParser(secrets));
+  app.get('/set', (req, res) => {
+    const value: unknown = req.query.json ? JSON.parse(String(req.query.json)) : String(req.query.value);
+    res.cookie(NAME, value, { signed: true }).end();
+  });
+  app.get('/read', (req, res) => {
+    res.json({ signed: (req.signedCookies as Record<string, unknown>)[NAME] ?? null });
+  });
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  servers.push(server);
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+let currentBackend = '';
+let rotatingBackend = '';
+let wasm = '';
+const plugins: Plugin[] = [];
+
+before(async () => {
+  wasm = await ensureFilterBuilt();
+  currentBackend = await backend([CURRENT]);
+  rotatingBackend = await backend([CURRENT, PREVIOUS]);
+});
+after(() => {
+  for (const server of servers) server.close();
+  for (const plugin of plugins) plugin.close();
+});
+
+/** The cookie value (as the browser sends it back) from Express res.cookie(..., { signed: true }). */
+async function expressCookie(base: string, value: string | object): Promise<string> {
+  const query = typeof value === 'string' ? { value } : { json: JSON.stringify(value) };
+  const response = await fetch(`${base}/set?${new URLSearchParams(query)}`);
+  const setCookie = response.headers.getSetCookie()[0] ?? '';
+  assert.ok(setCookie.startsWith(`${NAME}=`), `Express set ${setCookie}`);
+  return setCookie.slice(NAME.length + 1, setCookie.indexOf(';'));
+}
+
+/** What cookie-parser (with these secrets' backend) makes of the cookie value: the value or false/null. */
+async function cookieParserVerdict(base: string, value: string): Promise<unknown> {
+  const response = await fetch(`${base}/read`, { headers: { cookie: `${NAME}=${value}` } });
+  return ((await response.json()) as { signed: unknown }).signed;
+}
+
+/** The organisation the filter selects for this cookie value (no fallback configured), or null. */
+async function filterVerdict(secrets: string[], value: string): Promise<string | null> {
+  const plugin = await createHost({ wasm, env: { ORG_COOKIE_SECRETS: JSON.stringify(secrets) } });
+  plugins.push(plugin);
+  const result = plugin.request({ headers: [['cookie', `theme=dark; ${NAME}=${value}`]] });
+  assert.equal(plugin.failed(), false, 'the filter trapped');
+  return result.headers.find(([name]) => name === ORG_HEADER)?.[1] ?? null;
+}
+
+/** The id cookie-parser's value stands for (a string, or an object's id). */
+function idOf(parsed: unknown): string | null {
+  if (typeof parsed === 'string') return parsed;
+  if (parsed && typeof parsed === 'object' && typeof (parsed as { id?: unknown }).id === 'string') return (parsed as { id: string }).id;
+  return null;
+}
+
+describe('cookies the filter must accept', () => {
+  test('signed by the real cookie-signature (URL-encoded as a browser sends it)', async () => {
+    const value = encodeURIComponent(`s:${sign('org-signature-1', CURRENT)}`);
+    assert.equal(idOf(await cookieParserVerdict(currentBackend, value)), 'org-signature-1');
+    assert.equal(await filterVerdict([CURRENT], value), 'org-signature-1');
+  });
+
+  test('set by Express res.cookie(..., { signed: true }) with a string value', async () => {
+    for (const id of ['org-express-1', '6f1e2d3c-4b5a-4968-8776-5a4b3c2d1e0f', 'a.b_c:d-E9']) {
+      const value = await expressCookie(currentBackend, id);
+      assert.equal(idOf(await cookieParserVerdict(currentBackend, value)), id);
+      assert.equal(await filterVerdict([CURRENT], value), id, `cookie ${value}`);
+    }
+  });
+
+  test('set by Express with an object value (cookie-parser JSON cookie, j:)', async () => {
+    const value = await expressCookie(currentBackend, { id: 'org-json-7', name: 'Acme Ltd — "quoted" ü' });
+    assert.ok(decodeURIComponent(value).startsWith('s:j:'));
+    assert.equal(idOf(await cookieParserVerdict(currentBackend, value)), 'org-json-7');
+    assert.equal(await filterVerdict([CURRENT], value), 'org-json-7');
+  });
+
+  test('signed during rotation: the previous secret still verifies, the current one signs', async () => {
+    const byPrevious = encodeURIComponent(`s:${sign('org-rotated', PREVIOUS)}`);
+    assert.equal(idOf(await cookieParserVerdict(rotatingBackend, byPrevious)), 'org-rotated');
+    assert.equal(await filterVerdict([CURRENT, PREVIOUS], byPrevious), 'org-rotated');
+    // Express with the secret list signs with the first (current) secret.
+    const byList = await expressCookie(rotatingBackend, 'org-list');
+    assert.equal(await filterVerdict([CURRENT, PREVIOUS], byList), 'org-list');
+    assert.equal(await filterVerdict([CURRENT], byList), 'org-list');
+    // Once the previous secret is dropped, its cookies stop verifying.
+    assert.equal(await filterVerdict([CURRENT], byPrevious), null);
+  });
+});
+
+describe('cookies the filter must reject (and cookie-parser rejects too)', () => {
+  const signed = () => expressCookie(currentBackend, 'org-victim');
+
+  async function expectRejected(value: string, why: string): Promise<void> {
+    const parsed = await cookieParserVerdict(currentBackend, value);
+    assert.equal(idOf(parsed), null, `cookie-parser accepted the ${why} cookie: ${JSON.stringify(parsed)}`);
+    assert.equal(await filterVerdict([CURRENT], value), null, `the filter accepted the ${why} cookie ${value}`);
+  }
+
+  test('tampered payload or signature', async () => {
+    const value = await signed();
+    await expectRejected(value.replace('org-victim', 'org-victio'), 'tampered payload');
+    const last = value.at(-1) === 'A' ? 'B' : 'A';
+    await expectRejected(value.slice(0, -1) + last, 'tampered signature');
+  });
+
+  test('re-padded signature (= added back)', async () => {
+    const value = await signed();
+    await expectRejected(`${value}%3D`, 're-padded');
+    await expectRejected(`${value}=`, 're-padded (raw =)');
+  });
+
+  test('truncated signature', async () => {
+    const value = await signed();
+    await expectRejected(value.slice(0, -1), 'truncated');
+    await expectRejected(value.slice(0, value.lastIndexOf('.')), 'signature-less');
+  });
+
+  test('signed with a wrong secret', async () => {
+    await expectRejected(encodeURIComponent(`s:${sign('org-victim', 'some-other-secret-0123456789abcdef')}`), 'wrong-secret');
+  });
+
+  test('unsigned', async () => {
+    await expectRejected('org-victim', 'unsigned');
+    await expectRejected(encodeURIComponent('j:{"id":"org-victim"}'), 'unsigned JSON');
+  });
+
+  test('signed in the @fastify/cookie format (no s: prefix)', async () => {
+    const value = encodeURIComponent(fastifySign('org-victim', CURRENT));
+    await expectRejected(value, 'fastify-format');
+  });
+});
