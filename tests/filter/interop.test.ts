@@ -55,7 +55,7 @@ after(() => {
 
 /** The cookie value (as the browser sends it back) from Express res.cookie(..., { signed: true }). */
 async function expressCookie(base: string, value: string | object): Promise<string> {
-  const query = typeof value === 'string' ? { value } : { json: JSON.stringify(value) };
+  const query: Record<string, string> = typeof value === 'string' ? { value } : { json: JSON.stringify(value) };
   const response = await fetch(`${base}/set?${new URLSearchParams(query)}`);
   const setCookie = response.headers.getSetCookie()[0] ?? '';
   assert.ok(setCookie.startsWith(`${NAME}=`), `Express set ${setCookie}`);
