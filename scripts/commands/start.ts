@@ -1,11 +1,264 @@
-// Placeholder until issue 6 lands: the command exists so `oc-edge --help` lists it.
+// `oc-edge start` (`npm start`): the whole login/logout flow on this machine. Builds the filter when
+// dist/ lacks it, creates keys and certificates on first run, starts every part (src/harness/stack),
+// shows progress, prints the URL and the demo users, and stops everything on Ctrl-C.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, existsSync, writeFileSync } from 'node:fs';
+import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { UsageError } from '../lib/errors.ts';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+const WASM = join(ROOT, 'dist', 'org-context.wasm');
+
+interface StartOptions {
+  redis?: string | boolean;
+  gateway: string;
+  dataDir: string;
+  membershipCheck: boolean;
+  ephemeralPorts: boolean;
+  rebuild: boolean;
+  quiet: boolean;
+  logLevel: string;
+}
+
+const HELP_AFTER = `
+What it starts (ports on 127.0.0.1; see docs/local-stack.md):
+  gateway            https://localhost:8443 (HTTP 8080 redirects to it; internal M2M listener 8081)
+  identity provider  http://127.0.0.1:9000 (Cognito stand-in; runs the enrichment Lambda on every token issue)
+  login service      4180 (ext_authz check and /oauth2/*; sessions in memory, or Redis with --redis)
+  backends           dashboard 3001, feature-user-backend 3002, feature-organisation-backend 3003, onboarding 3004
+
+First run creates .data/keys.json (cookie signing keys), .data/tls/ (a local CA and the gateway's
+certificate) and .data/idp/ (the provider's signing key). Logs: .data/logs/stack.log.
+
+Examples:
+  npm start
+  npm start -- --redis redis://127.0.0.1:6379
+  npm start -- --membership-check
+  ENVOY_PATH=/usr/local/bin/envoy npm start -- --gateway envoy`;
+
+function which(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not in this directory
+    }
+  }
+  return undefined;
+}
+
+/** Redis URLs may carry a password: show only scheme, host, port and database. */
+function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.protocol}//${parsed.username || parsed.password ? '***@' : ''}${parsed.host}${parsed.pathname === '/' ? '' : parsed.pathname}`;
+  } catch {
+    return '(invalid URL)';
+  }
+}
+
+async function ensureFilter(rebuild: boolean, say: (line: string) => void): Promise<void> {
+  if (existsSync(WASM) && !rebuild) return;
+  say(`building the org-context filter (${existsSync(WASM) ? '--rebuild' : 'dist/org-context.wasm is missing'}) …`);
+  const { buildFilter } = await import('../lib/build-filter.ts');
+  const built = await buildFilter();
+  if (!existsSync(WASM)) throw new Error(`the build finished but ${WASM} is not there`);
+  say(`built ${built.map((module) => `${module.name} (${module.bytes} bytes)`).join(', ')}`);
+}
+
+type EnvoyLauncher = { command: string; args: (config: string) => string[] };
+
+/** Real Envoy from ENVOY_PATH, `envoy` on PATH, or func-e (which downloads Envoy once; needs network). */
+function findEnvoy(): EnvoyLauncher | undefined {
+  const fromEnv = process.env.ENVOY_PATH;
+  if (fromEnv) {
+    try {
+      accessSync(fromEnv, constants.X_OK);
+      return { command: fromEnv, args: (config) => ['-c', config, '--log-level', 'warn'] };
+    } catch {
+      throw new UsageError(`ENVOY_PATH=${fromEnv} is not an executable file`);
+    }
+  }
+  const envoy = which('envoy');
+  if (envoy) return { command: envoy, args: (config) => ['-c', config, '--log-level', 'warn'] };
+  const funcE = which('func-e');
+  if (funcE) return { command: funcE, args: (config) => ['run', '-c', config, '--log-level', 'warn'] };
+  return undefined;
+}
 
 export function register(program: Command): void {
   program
     .command('start')
-    .description('(not built yet: issue 6)')
-    .action(() => {
-      throw new Error('oc-edge start is not built yet (issue 6)');
+    .description('run the whole login/logout flow on this machine: gateway, login service, identity provider, onboarding, backends, dashboard')
+    .option('--redis [url]', 'keep sessions in Redis instead of memory (default URL: $REDIS_URL or redis://127.0.0.1:6379)')
+    .option('--gateway <kind>', 'node: the built-in gateway; envoy: real Envoy (ENVOY_PATH, envoy or func-e on PATH) with the bootstrap from scripts/lib/envoy-bootstrap.ts', 'node')
+    .option('--data-dir <dir>', 'keys, certificates, provider key and logs', '.data')
+    .option('--membership-check', "turn on the filter's membership check: the ID token carries custom:organisations and a cookie can select only the user's own organisations", false)
+    .option('--ephemeral-ports', 'use free ports instead of the defaults (8443, 8080, 8081, 9000, 4180, 3001–3004); not with --gateway envoy', false)
+    .option('--rebuild', 'build the org-context filter even when dist/org-context.wasm exists', false)
+    .option('--quiet', 'do not print one access-log line per request', false)
+    .option('--log-level <level>', 'level of .data/logs/stack.log: debug, info, warn or error', 'info')
+    .addHelpText('after', HELP_AFTER)
+    .action(async (options: StartOptions) => {
+      await start(options);
     });
+}
+
+async function start(options: StartOptions): Promise<void> {
+  if (!['node', 'envoy'].includes(options.gateway)) throw new UsageError(`--gateway must be node or envoy, got ${options.gateway}`);
+  if (!['debug', 'info', 'warn', 'error'].includes(options.logLevel)) throw new UsageError(`--log-level must be debug, info, warn or error, got ${options.logLevel}`);
+  if (options.gateway === 'envoy' && options.ephemeralPorts) throw new UsageError('--gateway envoy runs on the default ports; drop --ephemeral-ports');
+  const redisUrl = options.redis === undefined || options.redis === false ? undefined : options.redis === true ? process.env.REDIS_URL || 'redis://127.0.0.1:6379' : options.redis;
+  if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) throw new UsageError(`--redis must be a redis:// or rediss:// URL, got ${redactUrl(redisUrl)}`);
+  const dataDir = isAbsolute(options.dataDir) ? options.dataDir : resolve(process.cwd(), options.dataDir);
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+
+  let envoy: EnvoyLauncher | undefined;
+  if (options.gateway === 'envoy') {
+    envoy = findEnvoy();
+    if (!envoy) {
+      throw new UsageError(
+        '--gateway envoy needs an Envoy binary and none was found: set ENVOY_PATH=/path/to/envoy, put envoy on PATH, or install func-e (it downloads Envoy, which needs network). Without one, run `npm start` for the built-in gateway (same routes and filters).',
+      );
+    }
+  }
+
+  // oidc-provider prints development notices with console.warn/info; they belong in the log file,
+  // not between the progress lines. Everything else still reaches the console.
+  const quietPrefixes = ['oidc-provider '];
+  for (const method of ['warn', 'info'] as const) {
+    const original = console[method].bind(console);
+    console[method] = (...args: unknown[]) => {
+      if (typeof args[0] === 'string' && quietPrefixes.some((prefix) => (args[0] as string).startsWith(prefix)) && options.logLevel !== 'debug') return;
+      original(...args);
+    };
+  }
+
+  const started = Date.now();
+  const seconds = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
+  out('oc-edge start: the OneConnect login/logout flow on this machine');
+  await ensureFilter(options.rebuild, (line) => out(`  … ${line}`));
+
+  const { startStack } = await import('../../src/harness/stack.ts');
+  const stack = await startStack({
+    wasm: WASM,
+    dataDir,
+    ports: options.ephemeralPorts ? 'ephemeral' : 'default',
+    ...(redisUrl ? { redisUrl } : {}),
+    membershipCheck: options.membershipCheck,
+    gateway: envoy ? 'external' : 'node',
+    logLevel: options.logLevel as 'info',
+    onProgress: (step, detail) => out(`  ✓ ${step.padEnd(20)} ${detail ?? ''}`),
+    ...(options.quiet
+      ? {}
+      : {
+          onAccess: (entry) =>
+            out(`  ${entry.method} ${entry.path} ${entry.status}${entry.upstream && entry.upstream !== '-' ? ` → ${entry.upstream.split(' ')[0]}` : ''} ${entry.durationMs} ms${entry.flag && entry.flag !== '-' ? ` [${entry.flag}]` : ''}`),
+        }),
+  }).catch((error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error);
+    if (/EADDRINUSE/.test(message)) {
+      throw new UsageError(`a port is already in use (${message.replace(/^.*EADDRINUSE:?\s*/, '')}): is another stack running? Stop it, or use --ephemeral-ports`);
+    }
+    throw error;
+  });
+
+  let envoyProcess: ChildProcess | undefined;
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    out('\nstopping …');
+    envoyProcess?.kill('SIGTERM');
+    await stack.close();
+    out('stopped.');
+    process.exit(code);
+  };
+  process.on('SIGINT', () => {
+    if (stopping) process.exit(130); // a second Ctrl-C does not wait
+    void stop(0);
+  });
+  process.on('SIGTERM', () => void stop(0));
+
+  if (envoy) {
+    envoyProcess = await startEnvoy(envoy, stack, dataDir, out).catch(async (error: unknown) => {
+      await stack.close();
+      throw error;
+    });
+    envoyProcess.on('exit', (code) => {
+      if (!stopping) {
+        out(`envoy exited (${code ?? 'signal'}); stopping the stack`);
+        void stop(1);
+      }
+    });
+  }
+
+  out(`  ✓ ${'ready'.padEnd(20)} in ${seconds()}`);
+  out('');
+  out(`  Open ${stack.urls.app}`);
+  out(`  (plain ${stack.urls.http} redirects there)`);
+  out(`  The certificate comes from a local CA: ${stack.caPath}`);
+  out('  Trust it once (docs/local-stack.md), or accept the browser warning.');
+  out('');
+  out('  Demo users:');
+  for (const user of stack.demoUsers) {
+    out(`    ${user.email.padEnd(26)} ${(user.password ?? '(see docs/idp.md)').padEnd(16)} ${user.userType ?? user.privilege}, ${user.organisations.join(', ')}`);
+  }
+  out('');
+  out(`  Sessions: ${redisUrl ? `Redis ${redactUrl(redisUrl)}` : 'in memory'}; gateway: ${envoy ? 'Envoy' : 'built-in'}; membership check ${options.membershipCheck ? 'on' : 'off'}`);
+  out(`  Logs: ${stack.logFile}`);
+  out('  Ctrl-C stops everything.');
+  out('');
+}
+
+async function startEnvoy(
+  envoy: EnvoyLauncher,
+  stack: Awaited<ReturnType<typeof import('../../src/harness/stack.ts').startStack>>,
+  dataDir: string,
+  out: (line: string) => void,
+): Promise<ChildProcess> {
+  const { defaultEnvoyOptions, envoyBootstrap, toEnvoyYaml } = await import('../lib/envoy-bootstrap.ts');
+  const { HOST_ENV_SETTINGS } = await import('../../src/topology/plugin-settings.ts');
+  const defaults = defaultEnvoyOptions();
+  const inline = Object.fromEntries(Object.entries(stack.pluginEnv).filter(([name]) => !HOST_ENV_SETTINGS.includes(name)));
+  const secrets = Object.fromEntries(Object.entries(stack.pluginEnv).filter(([name]) => HOST_ENV_SETTINGS.includes(name)));
+  const issuer = stack.identityProvider.issuer;
+  const bootstrap = envoyBootstrap({
+    ...defaults,
+    tls: { certificateChain: join(dataDir, 'tls', 'server.pem'), privateKey: join(dataDir, 'tls', 'server-key.pem') },
+    jwt: { ...defaults.jwt, issuer, jwksUri: stack.identityProvider.jwksUri },
+    wasm: { filename: WASM, env: inline },
+  });
+  const configPath = join(dataDir, 'envoy.yaml');
+  writeFileSync(configPath, toEnvoyYaml(bootstrap), { mode: 0o600 });
+  out(`  … starting Envoy (${envoy.command}) with ${configPath}`);
+  // The cookie secrets reach the Wasm VM through Envoy's own environment (valueFrom: HOST).
+  const child = spawn(envoy.command, envoy.args(configPath), { env: { ...process.env, ...secrets }, stdio: ['ignore', 'inherit', 'inherit'] });
+  const { Agent, request } = await import('undici');
+  const trust = new Agent({ connect: { ca: stack.ca, servername: 'localhost' } });
+  try {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`envoy exited with code ${child.exitCode} before it was ready (config: ${configPath})`);
+      const ready = await request(`https://127.0.0.1:${defaults.ports.https}/`, { dispatcher: trust, headers: { accept: 'text/html', 'sec-fetch-mode': 'navigate' } })
+        .then(async (response) => {
+          await response.body.dump();
+          return response.statusCode === 302;
+        })
+        .catch(() => false);
+      if (ready) break;
+      if (Date.now() > deadline) throw new Error('envoy did not answer on the HTTPS port within 30 s');
+      await new Promise((done) => setTimeout(done, 250));
+    }
+  } catch (error) {
+    child.kill('SIGTERM');
+    throw error;
+  } finally {
+    await trust.close();
+  }
+  out(`  ✓ ${'envoy'.padEnd(20)} https://localhost:${defaults.ports.https}`);
+  return child;
 }

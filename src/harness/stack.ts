@@ -19,7 +19,7 @@ import { loadConfig, startLoginService, type LoginService } from '../login/index
 import { GATEWAY_PORTS, serviceByName, type ServiceName } from '../topology/index.ts';
 import { startIdentityProvider, type RunningIdentityProvider } from './idp/index.ts';
 import { createM2mVerifier, ONBOARDING_SCOPE, startOnboarding, type RunningOnboarding } from './onboarding/index.ts';
-import { loadSeed } from './seed/index.ts';
+import { loadSeed, verifyPassword } from './seed/index.ts';
 import { startDashboard } from './dashboard/index.ts';
 import { onboardingDirectory, startOrganisationBackend } from './organisation-backend/index.ts';
 import { startUserBackend } from './user-backend/index.ts';
@@ -33,6 +33,17 @@ export const M2M_CLIENT_ID = 'oneconnect-local-m2m';
 /** Onboarding privilege → the `userType` claim the Lambda adds. */
 export const USER_TYPES = { ORG_ADMIN: 'admin', ORG_MEMBER: 'member' };
 export const ORGANISATION_NAMES: Record<string, string> = { 'org-acme': 'Acme Ltd', 'org-globex': 'Globex Corporation' };
+/** The demo seed's passwords (src/harness/seed/users.json holds only their scrypt hashes). */
+export const DEMO_PASSWORDS: Record<string, string> = { 'ada.admin@acme.example': 'admin-demo-1', 'max.member@acme.example': 'member-demo-1' };
+
+export interface DemoUser {
+  email: string;
+  /** Undefined when the seed's hash no longer matches the password known here. */
+  password: string | undefined;
+  privilege: string;
+  userType: string | undefined;
+  organisations: string[];
+}
 
 export interface StackOptions {
   /** Keys, certificates, signing keys and logs live here. Default `.data/` in the repository. */
@@ -70,6 +81,10 @@ export interface RunningStack {
   onboarding: RunningOnboarding;
   login: LoginService;
   gateway: RunningGateway | undefined;
+  /** The plugin's environment (holds the cookie secrets: never print it). */
+  pluginEnv: Record<string, string>;
+  /** Who can log in, checked against the seed's password hashes. */
+  demoUsers: DemoUser[];
   close(): Promise<void>;
 }
 
@@ -311,11 +326,23 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       await waitFor('onboarding', () => answers(`${onboarding.url}/healthz`, (status) => status === 200));
       await waitFor('login service', () => answers(`${login.metricsUrl}/healthz`, (status) => status === 200));
       for (const [name, service] of Object.entries(services)) await waitFor(name, () => answers(`${service.url}/healthz`, (status) => status === 200));
-      await waitFor('gateway', () => answers(`https://127.0.0.1:${ports.https}/`, (status) => status === 302, trust));
+      if (gateway) await waitFor('gateway', () => answers(`https://127.0.0.1:${ports.https}/`, (status) => status === 302, trust));
     } finally {
       await trust.close();
     }
-    progress('healthy', 'every part answers');
+    progress('healthy', gateway ? 'every part answers' : 'every part but the gateway answers');
+
+    const demoUsers: DemoUser[] = [];
+    for (const user of seed) {
+      const known = DEMO_PASSWORDS[user.email];
+      demoUsers.push({
+        email: user.email,
+        password: known && (await verifyPassword(known, user.passwordHash)) ? known : undefined,
+        privilege: user.privilege,
+        userType: (USER_TYPES as Record<string, string>)[user.privilege],
+        organisations: [...user.organisations],
+      });
+    }
 
     return {
       urls: { app: appOrigin, http: `http://localhost:${ports.http}`, internal: internalUrl, identityProvider: idp.url, login: login.url },
@@ -327,6 +354,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       onboarding,
       login,
       gateway,
+      pluginEnv,
+      demoUsers,
       close: async () => {
         await closeAll();
         root.flush?.();
