@@ -1,7 +1,7 @@
 // `oc-edge simulate`: turns command-line flags into one request through a Proxy-Wasm module in the
 // Node host, and formats the outcome. Flag values are untrusted: errors name the flag or the key,
 // never a value (environment values are usually secrets).
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { UsageError } from './errors.ts';
 import type { HeaderList, HostOptions, LogLevel, RequestInput, RequestResult } from '../../src/host/index.ts';
 
@@ -26,6 +26,7 @@ export interface SimulateOutput {
   metrics: Record<string, number>;
 }
 
+export const DEFAULT_WASM = 'dist/org-context.wasm';
 const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
@@ -130,9 +131,15 @@ export function formatText(output: SimulateOutput): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** The default module is the repository's release build, wherever the command runs from. */
+function locateWasm(wasm: string): string {
+  if (wasm !== DEFAULT_WASM || existsSync(wasm)) return wasm;
+  return new URL(`../../${DEFAULT_WASM}`, import.meta.url).pathname;
+}
+
 export async function simulate(flags: SimulateFlags): Promise<string> {
   const { createHost, PluginConfigError, PluginStartError } = await import('../../src/host/index.ts');
-  const { host, request } = buildSimulation(flags);
+  const { host, request } = buildSimulation({ ...flags, wasm: locateWasm(flags.wasm) });
   let plugin;
   try {
     plugin = await createHost(host);
