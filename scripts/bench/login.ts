@@ -149,7 +149,8 @@ export async function benchLogin(options: LoginBenchOptions): Promise<LoginBench
   const bare = await startBare();
   const services: Array<{ name: LoginBenchCase['name']; service: LoginService }> = [];
   let redis: RedisServer | undefined;
-  const logger = pino({ level: 'warn' });
+  // stderr: with --json, stdout carries only the report.
+  const logger = pino({ level: 'warn' }, pino.destination(2));
   const baseEnv = {
     APP_ORIGIN: APP,
     OIDC_ISSUER: provider.issuer,
@@ -157,6 +158,7 @@ export async function benchLogin(options: LoginBenchOptions): Promise<LoginBench
     OIDC_CLIENT_SECRET: provider.client.clientSecret,
     LISTEN: '127.0.0.1:0',
     METRICS_LISTEN: '127.0.0.1:0',
+    ENCRYPTION_KEY: randomBytes(32).toString('base64'),
   };
   try {
     const memory = await startLoginService(loadConfig(baseEnv), { logger });
@@ -164,7 +166,7 @@ export async function benchLogin(options: LoginBenchOptions): Promise<LoginBench
     try {
       redis = await startRedisServer();
       const viaRedis = await startLoginService(
-        loadConfig({ ...baseEnv, SESSION_STORE: 'redis', REDIS_URL: redis.url, ENCRYPTION_KEY: randomBytes(32).toString('base64') }),
+        loadConfig({ ...baseEnv, SESSION_STORE: 'redis', REDIS_URL: redis.url }),
         { logger },
       );
       services.push({ name: 'check-redis', service: viaRedis });
