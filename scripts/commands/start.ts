@@ -16,6 +16,7 @@ interface StartOptions {
   dataDir: string;
   membershipCheck: boolean;
   ephemeralPorts: boolean;
+  routes?: string;
   rebuild: boolean;
   quiet: boolean;
   logLevel: string;
@@ -98,6 +99,7 @@ export function register(program: Command): void {
     .option('--data-dir <dir>', 'keys, certificates, provider key and logs', '.data')
     .option('--membership-check', "turn on the filter's membership check: the ID token carries custom:organisations and a cookie can select only the user's own organisations", false)
     .option('--ephemeral-ports', 'use free ports instead of the defaults (8443, 8080, 8081, 9000, 4180, 3001–3004); not with --gateway envoy', false)
+    .option('--routes <file>', 'routes from a file of Gateway API HTTPRoutes (e.g. istio/base/generated/httproutes.yaml); default: src/topology')
     .option('--rebuild', 'build the org-context filter even when dist/org-context.wasm exists', false)
     .option('--quiet', 'do not print one access-log line per request', false)
     .option('--log-level <level>', 'level of .data/logs/stack.log: debug, info, warn or error', 'info')
@@ -111,6 +113,7 @@ async function start(options: StartOptions): Promise<void> {
   if (!['node', 'envoy'].includes(options.gateway)) throw new UsageError(`--gateway must be node or envoy, got ${options.gateway}`);
   if (!['debug', 'info', 'warn', 'error'].includes(options.logLevel)) throw new UsageError(`--log-level must be debug, info, warn or error, got ${options.logLevel}`);
   if (options.gateway === 'envoy' && options.ephemeralPorts) throw new UsageError('--gateway envoy runs on the default ports; drop --ephemeral-ports');
+  if (options.routes && !existsSync(options.routes)) throw new UsageError(`--routes: no file ${options.routes}`);
   const redisUrl = options.redis === undefined || options.redis === false ? undefined : options.redis === true ? process.env.REDIS_URL || 'redis://127.0.0.1:6379' : options.redis;
   if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) throw new UsageError(`--redis must be a redis:// or rediss:// URL, got ${redactUrl(redisUrl)}`);
   const dataDir = isAbsolute(options.dataDir) ? options.dataDir : resolve(process.cwd(), options.dataDir);
@@ -149,6 +152,7 @@ async function start(options: StartOptions): Promise<void> {
     ports: options.ephemeralPorts ? 'ephemeral' : 'default',
     ...(redisUrl ? { redisUrl } : {}),
     membershipCheck: options.membershipCheck,
+    ...(options.routes ? { routesFile: resolve(process.cwd(), options.routes) } : {}),
     gateway: envoy ? 'external' : 'node',
     logLevel: options.logLevel as 'info',
     onProgress: (step, detail) => out(`  ✓ ${step.padEnd(20)} ${detail ?? ''}`),
@@ -160,6 +164,7 @@ async function start(options: StartOptions): Promise<void> {
         }),
   }).catch((error: unknown) => {
     const message = error instanceof Error ? error.message : String(error);
+    if (error instanceof Error && error.name === 'RouteFileError') throw new UsageError(`--routes: ${message}`);
     if (/EADDRINUSE/.test(message)) {
       throw new UsageError(`a port is already in use (${message.replace(/^.*EADDRINUSE:?\s*/, '')}): is another stack running? Stop it, or use --ephemeral-ports`);
     }

@@ -4,3 +4,4 @@ export { ensureLocalCertificates, type LocalCertificates } from './tls/local-ca.
 export { DEFAULT_CHECK_HEADERS, DEFAULT_DOWNSTREAM_ON_ALLOW, DEFAULT_DOWNSTREAM_ON_DENY, DEFAULT_UPSTREAM_ON_ALLOW, type ExtAuthzConfig } from './ext-authz.ts';
 export { JWT_METADATA_NAMESPACE, type JwtAuthnConfig } from './jwt-authn.ts';
 export type { WasmPlugin } from './plugin-stage.ts';
+export { loadRoutesFile, routesFromHttpRoutes, RouteFileError } from './http-routes.ts';

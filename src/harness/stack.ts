@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { Agent, request } from 'undici';
 import { createHandler } from '../enrichment/index.ts';
-import { startGateway, ensureLocalCertificates, type RunningGateway, type WasmPlugin } from '../gateway/index.ts';
+import { startGateway, ensureLocalCertificates, loadRoutesFile, type RunningGateway, type WasmPlugin } from '../gateway/index.ts';
 import type { AccessLogEntry } from '../gateway/access-log.ts';
 import { createHost } from '../host/index.ts';
 import { initKeys, loadSecrets } from '../keys/index.ts';
@@ -64,6 +64,8 @@ export interface StackOptions {
   onAccess?: (entry: AccessLogEntry) => void;
   /** Log level of the JSON logs in `<dataDir>/logs/stack.log`. Default info. */
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  /** Routes from a file of HTTPRoutes (e.g. istio/base/generated/httproutes.yaml); default src/topology. */
+  routesFile?: string;
   /** Extra or replaced plugin environment entries (null removes one), on top of the WasmPlugin's. */
   pluginEnv?: Record<string, string | null>;
   /** Simulated Envoy worker threads for the plugin. Default 2. */
@@ -189,6 +191,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       : await startGateway({
           ports: mode === 'ephemeral' ? { http: 0, https: 0, internal: 0 } : GATEWAY_PORTS,
           tls,
+          ...(options.routesFile ? { routes: loadRoutesFile(options.routesFile) } : {}),
           upstreams: {},
           logger: root.child({ service: 'gateway' }),
         });

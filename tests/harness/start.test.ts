@@ -1,0 +1,109 @@
+// `oc-edge start` as a person runs it: help, usage errors, and a real start → URL → Ctrl-C.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { Command } from 'commander';
+import { Agent, request } from 'undici';
+import { register } from '../../scripts/commands/start.ts';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+const CLI = [process.execPath, '--import', 'tsx', join(ROOT, 'scripts/oc-edge.ts')];
+const WASM = join(ROOT, 'dist/org-context.wasm');
+
+function run(args: string[], env: Record<string, string | undefined> = {}) {
+  const result = spawnSync(CLI[0]!, [...CLI.slice(1), ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 30_000 });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('oc-edge start', () => {
+  test('--help documents every option', () => {
+    const program = new Command();
+    register(program);
+    const start = program.commands.find((command) => command.name() === 'start')!;
+    const help = run(['start', '--help']);
+    assert.equal(help.status, 0);
+    for (const option of start.options) {
+      assert.ok(help.stdout.includes(option.long!), `${option.long} in help`);
+      assert.ok((option.description ?? '').length > 10, `${option.long} is described`);
+    }
+  });
+
+  test('usage errors exit 2 with one clear line', () => {
+    const noEnvoy = run(['start', '--gateway', 'envoy'], { PATH: '/nonexistent', ENVOY_PATH: undefined });
+    assert.equal(noEnvoy.status, 2);
+    assert.match(noEnvoy.stderr, /--gateway envoy needs an Envoy binary.*ENVOY_PATH/);
+    const badKind = run(['start', '--gateway', 'nginx']);
+    assert.equal(badKind.status, 2);
+    assert.match(badKind.stderr, /--gateway must be node or envoy/);
+    const badRedis = run(['start', '--redis', 'http://user:hunter2@example.com']);
+    assert.equal(badRedis.status, 2);
+    assert.doesNotMatch(badRedis.stderr, /hunter2/, 'a password in the URL is never echoed');
+  });
+
+  test('starts the stack, prints the URL and demo users, stops cleanly on Ctrl-C; the second run keeps keys and CA', { skip: existsSync(WASM) ? undefined : `${WASM} missing (npm run build)`, timeout: 90_000 }, async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'oc-start-'));
+    try {
+      const first = await startAndStop(dataDir, async (output) => {
+        const url = /Open (https:\/\/localhost:\d+)/.exec(output)![1]!;
+        const ca = readFileSync(join(dataDir, 'tls', 'ca.pem'), 'utf8');
+        const agent = new Agent({ connect: { ca, servername: 'localhost' } });
+        const response = await request(url.replace('localhost', '127.0.0.1'), { dispatcher: agent, headers: { accept: 'text/html', 'sec-fetch-mode': 'navigate' } });
+        await response.body.dump();
+        await agent.close();
+        assert.equal(response.statusCode, 302);
+        assert.match(String(response.headers.location), /\/oauth2\/login/);
+      });
+      assert.match(first, /✓ signing keys\s+created/);
+      assert.match(first, /✓ certificates\s+created a local CA/);
+      assert.match(first, /✓ healthy/);
+      assert.match(first, /ada\.admin@acme\.example\s+admin-demo-1/);
+      assert.match(first, /max\.member@acme\.example\s+member-demo-1/);
+      assert.match(first, /stopped\./);
+      assert.equal(statSync(join(dataDir, 'keys.json')).mode & 0o777, 0o600);
+      const ca = readFileSync(join(dataDir, 'tls', 'ca.pem'), 'utf8');
+
+      const second = await startAndStop(dataDir, async () => {});
+      assert.match(second, /✓ signing keys\s+1 secret\(s\) from/);
+      assert.doesNotMatch(second, /created a local CA/);
+      assert.equal(readFileSync(join(dataDir, 'tls', 'ca.pem'), 'utf8'), ca);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+/** Runs `oc-edge start` until it is ready, calls `whileUp`, sends SIGINT and returns all output. */
+function startAndStop(dataDir: string, whileUp: (output: string) => Promise<void>): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(CLI[0]!, [...CLI.slice(1), 'start', '--ephemeral-ports', '--quiet', '--data-dir', dataDir], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    let checked = false;
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`no ready line within 60 s:\n${output}`));
+    }, 60_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (!checked && output.includes('Ctrl-C stops everything')) {
+        checked = true;
+        whileUp(output).then(
+          () => child.kill('SIGINT'),
+          (error: unknown) => {
+            child.kill('SIGINT');
+            reject(error);
+          },
+        );
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(output);
+      else reject(new Error(`exit ${code}:\n${output}`));
+    });
+  });
+}
