@@ -22,6 +22,8 @@ export interface ProviderFaults {
   token?: { status: number; body?: Record<string, unknown>; grantType?: 'refresh_token' | 'authorization_code' };
   /** Re-sign every issued ID token with these claims changed (e.g. { aud: 'someone-else' }). */
   idTokenClaims?: Record<string, unknown>;
+  /** Re-sign every issued ID token with a key that is not in the JWKS (same kid): a forgery. */
+  idTokenForeignKey?: boolean;
 }
 
 export interface OidcTestProvider {
@@ -153,10 +155,12 @@ export async function startOidcTestProvider(options: OidcTestProviderOptions): P
     await next();
     if (ctx.path === '/token/revocation' && ctx.status === 200) state.revocations += 1;
     const body = ctx.body as { id_token?: string } | undefined;
-    if (ctx.path === '/token' && state.faults.idTokenClaims && body && typeof body === 'object' && typeof body.id_token === 'string') {
-      const claims = { ...decodeJwt(body.id_token), ...state.faults.idTokenClaims };
+    const { idTokenClaims, idTokenForeignKey } = state.faults;
+    if (ctx.path === '/token' && (idTokenClaims || idTokenForeignKey) && body && typeof body === 'object' && typeof body.id_token === 'string') {
+      const claims = { ...decodeJwt(body.id_token), ...idTokenClaims };
       const header = decodeProtectedHeader(body.id_token);
-      body.id_token = await new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: header.kid ?? kid, typ: header.typ }).sign(privateKey);
+      const key = idTokenForeignKey ? (await generateKeyPair('RS256')).privateKey : privateKey;
+      body.id_token = await new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: header.kid ?? kid, typ: header.typ }).sign(key);
     }
   });
 

@@ -168,7 +168,7 @@ export function createRequestHandler({ config, core, metrics, logger }: HttpLaye
   function sessionView(session: Session): unknown {
     const now = Date.now();
     const { record } = session;
-    const timeoutAt = core.sessions.timeoutAt(record);
+    const timeoutAt = core.sessions.timeoutAt(session);
     const iso = (ms: number) => new Date(ms).toISOString();
     const secs = (ms: number) => Math.max(0, Math.round((ms - now) / 1000));
     const cooldownEnds = record.refreshedAt + config.refreshCooldownMs;

@@ -15,8 +15,6 @@ export interface SessionRecord {
   createdAt: number;
   /** Absolute end: createdAt + SESSION_MAX_AGE. */
   endsAt: number;
-  /** Last time a request used the session (inactivity timeout); written at most every few seconds. */
-  lastActiveAt: number;
   /** Last successful token refresh (or the login). */
   refreshedAt: number;
   tokens: TokenSet;
@@ -27,6 +25,12 @@ export interface Session {
   key: Buffer;
   storeKey: string;
   record: SessionRecord;
+  /**
+   * Last time a request used the session, for the inactivity timeout. Kept in its own store key,
+   * not in the record, so that recording activity can never overwrite tokens a concurrent refresh
+   * has just written.
+   */
+  lastActiveAt: number;
 }
 
 export type Resolution =
@@ -80,9 +84,11 @@ export class Sessions {
       id: idText,
       key: randomBytes(KEY_BYTES),
       storeKey: `session:${digest(id)}`,
-      record: { v: 1, sub, sid, createdAt: now, endsAt: now + this.#policy.maxAgeMs, lastActiveAt: now, refreshedAt: now, tokens },
+      record: { v: 1, sub, sid, createdAt: now, endsAt: now + this.#policy.maxAgeMs, refreshedAt: now, tokens },
+      lastActiveAt: now,
     };
     await this.save(session, now);
+    await this.#recordActivity(session, now);
     return session;
   }
 
@@ -100,14 +106,13 @@ export class Sessions {
     return hmac(this.#csrfKey, session.id);
   }
 
-  #deadline(record: SessionRecord): number {
-    const idle = this.#policy.inactivityTimeoutMs > 0 ? record.lastActiveAt + this.#policy.inactivityTimeoutMs : Number.POSITIVE_INFINITY;
-    return Math.min(record.endsAt, idle);
+  /** Timeout instant (inactivity), if the policy has one. */
+  timeoutAt(session: Session): number | undefined {
+    return this.#policy.inactivityTimeoutMs > 0 ? session.lastActiveAt + this.#policy.inactivityTimeoutMs : undefined;
   }
 
-  /** Timeout instant (inactivity), if the policy has one. */
-  timeoutAt(record: SessionRecord): number | undefined {
-    return this.#policy.inactivityTimeoutMs > 0 ? record.lastActiveAt + this.#policy.inactivityTimeoutMs : undefined;
+  #activityKey(storeKey: string): string {
+    return `active:${storeKey}`;
   }
 
   /** Opens a ticket and loads its session. Store failures throw StoreUnavailableError. */
@@ -115,20 +120,22 @@ export class Sessions {
     const opened = this.#openTicket(ticket);
     if (!opened) return { status: 'invalid' };
     const { id, key, storeKey } = opened;
-    const sealed = await this.#store.get(storeKey);
+    const timeout = this.#policy.inactivityTimeoutMs;
+    const [sealed, active] = timeout > 0 ? await this.#store.getMany([storeKey, this.#activityKey(storeKey)]) : [await this.#store.get(storeKey), undefined];
     if (sealed === undefined) return { status: 'unknown' };
     const json = this.#openRecord(key, sealed, storeKey);
     if (json === undefined) return { status: 'invalid' };
     const record = JSON.parse(json) as SessionRecord;
+    const session: Session = { id: id.toString('base64url'), key: Buffer.from(key), storeKey, record, lastActiveAt: Number(active ?? 0) };
     if (record.endsAt <= now) {
-      await this.#store.delete(storeKey);
+      await this.destroy(session);
       return { status: 'expired', reason: 'max_age' };
     }
-    if (this.#deadline(record) <= now) {
-      await this.#store.delete(storeKey);
+    if (timeout > 0 && session.lastActiveAt + timeout <= now) {
+      await this.destroy(session);
       return { status: 'expired', reason: 'inactivity' };
     }
-    return { status: 'active', session: { id: id.toString('base64url'), key: Buffer.from(key), storeKey, record } };
+    return { status: 'active', session };
   }
 
   #openTicket(ticket: string): { id: Buffer; key: Buffer; storeKey: string } | undefined {
@@ -155,12 +162,19 @@ export class Sessions {
 
   /** Writes the record; the store entry lives exactly as long as the session may. */
   async save(session: Session, now = Date.now()): Promise<void> {
-    const ttl = this.#deadline(session.record) - now;
+    const ttl = session.record.endsAt - now;
     if (ttl <= 0) {
-      await this.#store.delete(session.storeKey);
+      await this.destroy(session);
       return;
     }
     await this.#store.set(session.storeKey, seal(session.key, JSON.stringify(session.record), session.storeKey), ttl);
+  }
+
+  async #recordActivity(session: Session, now: number): Promise<void> {
+    const timeout = this.#policy.inactivityTimeoutMs;
+    if (timeout <= 0) return;
+    session.lastActiveAt = now;
+    await this.#store.set(this.#activityKey(session.storeKey), String(now), Math.min(timeout, session.record.endsAt - now));
   }
 
   /**
@@ -170,13 +184,12 @@ export class Sessions {
   async touch(session: Session, now = Date.now()): Promise<void> {
     const timeout = this.#policy.inactivityTimeoutMs;
     if (timeout <= 0) return;
-    const every = Math.min(timeout / 20, 30_000);
-    if (now - session.record.lastActiveAt < every) return;
-    session.record.lastActiveAt = now;
-    await this.save(session, now);
+    if (now - session.lastActiveAt < Math.min(timeout / 20, 30_000)) return;
+    await this.#recordActivity(session, now);
   }
 
   async destroy(session: Session): Promise<void> {
     await this.#store.delete(session.storeKey);
+    if (this.#policy.inactivityTimeoutMs > 0) await this.#store.delete(this.#activityKey(session.storeKey));
   }
 }

@@ -134,6 +134,20 @@ describe('refused logins and sessions', () => {
     }
   });
 
+  it('refuses an ID token whose signature is not from the provider\'s keys', async () => {
+    const browser = stack.browser();
+    stack.provider.faults.idTokenForeignKey = true;
+    try {
+      const callback = await toCallback(stack, browser);
+      assertRefused(await browser.request(callback.href, { from: stack.provider.issuer }), 400, /failed validation/i);
+    } finally {
+      stack.provider.faults.idTokenForeignKey = undefined;
+    }
+    // Control: the same flow with the provider's own signature succeeds.
+    const callback = await toCallback(stack, browser);
+    assert.equal((await browser.request(callback.href, { from: stack.provider.issuer })).status, 302);
+  });
+
   it('refuses an ID token from another issuer, and an expired one', async () => {
     for (const claims of [{ iss: 'https://evil.test' }, { exp: Math.floor(Date.now() / 1000) - 600, iat: Math.floor(Date.now() / 1000) - 4000 }]) {
       const browser = stack.browser();

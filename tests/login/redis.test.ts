@@ -58,7 +58,7 @@ describe('Redis session store', { skip: redisTool.skip }, () => {
       const keys = await client.keys('*');
       assert.ok(keys.length > 0);
       for (const key of keys) {
-        assert.match(key, /^oc-login:(session|used-state|lock):/);
+        assert.match(key, /^oc-login:(session|active|used-state|lock):/);
         const value = (await client.get(key)) ?? '';
         assert.ok(!value.includes(token.split('.')[1]!), 'no ID token payload at rest');
         assert.doesNotMatch(value, /eyJ|refresh|access/);

@@ -35,6 +35,10 @@ export class MemoryStore implements SessionStore {
     return this.#live(key)?.value;
   }
 
+  async getMany(keys: readonly string[]): Promise<Array<string | undefined>> {
+    return keys.map((key) => this.#live(key)?.value);
+  }
+
   async set(key: string, value: string, ttlMs: number): Promise<void> {
     this.#entries.set(key, { value, expiresAt: Date.now() + Math.max(1, ttlMs) });
   }

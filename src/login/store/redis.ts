@@ -69,6 +69,10 @@ export class RedisStore implements SessionStore {
     return this.#run(async () => (await this.#redis.get(this.#prefix + key)) ?? undefined);
   }
 
+  getMany(keys: readonly string[]): Promise<Array<string | undefined>> {
+    return this.#run(async () => (await this.#redis.mget(...keys.map((key) => this.#prefix + key))).map((value) => value ?? undefined));
+  }
+
   set(key: string, value: string, ttlMs: number): Promise<void> {
     return this.#run(async () => {
       await this.#redis.set(this.#prefix + key, value, 'PX', Math.max(1, Math.ceil(ttlMs)));

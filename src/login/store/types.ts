@@ -4,6 +4,8 @@
 export interface SessionStore {
   readonly kind: 'memory' | 'redis';
   get(key: string): Promise<string | undefined>;
+  /** Several keys in one round trip (Redis MGET). */
+  getMany(keys: readonly string[]): Promise<Array<string | undefined>>;
   set(key: string, value: string, ttlMs: number): Promise<void>;
   /** Sets only if absent; true when this call set it (locks, replay markers). */
   setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>;
