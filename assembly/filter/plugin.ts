@@ -180,6 +180,9 @@ function decide(root: OrgContextRoot, config: FilterConfig): void {
   const orgHeader = config.orgHeader;
   const featuresHeader = config.featuresHeader;
   const cookieName = config.cookieName;
+  const orgHeaderLen = orgHeader.length;
+  const featuresHeaderLen = featuresHeader.length;
+  const claimsFromHeader = config.claimsFromHeader && config.membershipClaim !== null;
   let cookieStart: usize = 0;
   let cookieLen: i32 = -1;
   let spoofedOrg = false;
@@ -204,24 +207,25 @@ function decide(root: OrgContextRoot, config: FilterConfig): void {
         const name = base + <usize>data;
         const value = name + <usize>nameLen + 1;
         data += <u64>nameLen + <u64>valueLen + 2;
-        if (isName(name, nameLen, COOKIE)) {
+        // Lengths first: most headers are none of these, and that costs one comparison each.
+        if (nameLen == 6 && isName(name, nameLen, COOKIE)) {
           if (cookieLen < 0 && findCookie(value, valueLen, changetype<usize>(cookieName), cookieName.length)) {
             cookieStart = foundValueStart;
             cookieLen = foundValueLength;
           }
-        } else if (isName(name, nameLen, orgHeader)) {
+        } else if (nameLen == orgHeaderLen && isName(name, nameLen, orgHeader)) {
           spoofedOrg = true;
-        } else if (isName(name, nameLen, featuresHeader)) {
+        } else if (nameLen == featuresHeaderLen && isName(name, nameLen, featuresHeader)) {
           spoofedFeatures = true;
-        } else if (nameLen > 0 && load<u8>(name) == 0x3a) {
+        } else if (claimsFromHeader) {
+          // Only the payload-header claims source needs these (the CORS preflight test).
           if (isName(name, nameLen, METHOD)) isOptions = isName(value, valueLen, OPTIONS);
-        } else if (isName(name, nameLen, ORIGIN)) {
-          hasOrigin = true;
-        } else if (isName(name, nameLen, PREFLIGHT_METHOD)) {
-          hasPreflightMethod = true;
-        } else if (payloadLen < 0 && isName(name, nameLen, JWT_PAYLOAD_HEADER)) {
-          payloadStart = value;
-          payloadLen = valueLen;
+          else if (isName(name, nameLen, ORIGIN)) hasOrigin = true;
+          else if (isName(name, nameLen, PREFLIGHT_METHOD)) hasPreflightMethod = true;
+          else if (payloadLen < 0 && isName(name, nameLen, JWT_PAYLOAD_HEADER)) {
+            payloadStart = value;
+            payloadLen = valueLen;
+          }
         }
       }
     }

@@ -4,7 +4,7 @@
 import { HmacKey } from '../crypto/hmac';
 import { base64EncodeUnpadded } from '../crypto/base64';
 import { constantTimeEqual } from '../crypto/compare';
-import { hasPercent, percentDecode } from '../parse/percent';
+import { percentDecode } from '../parse/percent';
 import { findMember, isValidJson, kindAt, unescapeString, valueStart } from '../parse/json';
 import { isValidId } from './syntax';
 
@@ -46,12 +46,15 @@ export function verifyCookie(raw: usize, len: i32, keys: StaticArray<HmacKey>, s
   verifiedSecretIndex = -1;
   // Browsers send what Express set: percent-encoded ASCII. Other raw bytes would be read as
   // Latin-1 by Node and hashed differently, so they are never trusted.
+  let percent = false;
   for (let i: i32 = 0; i < len; i++) {
-    if (load<u8>(raw + <usize>i) >= 0x80) return CookieVerdict.Malformed;
+    const c = load<u8>(raw + <usize>i);
+    if (c >= 0x80) return CookieVerdict.Malformed;
+    if (c == 0x25) percent = true;
   }
   let value = raw;
   let valueLen = len;
-  if (hasPercent(raw, len)) {
+  if (percent) {
     valueLen = percentDecode(raw, len, scratch);
     if (valueLen < 0) return CookieVerdict.Malformed;
     value = scratch;

@@ -50,14 +50,6 @@ export function isValidUtf8(p: usize, len: i32): bool {
   return true;
 }
 
-/** True when any of the `len` bytes at `p` is `%`. */
-export function hasPercent(p: usize, len: i32): bool {
-  for (let i: i32 = 0; i < len; i++) {
-    if (load<u8>(p + <usize>i) == 37) return true;
-  }
-  return false;
-}
-
 /**
  * Decodes `len` bytes at `src` into `dst` (which may equal `src`: output never outruns input).
  * Returns the decoded length, or -1 for a malformed escape or a result that is not UTF-8.
@@ -65,21 +57,24 @@ export function hasPercent(p: usize, len: i32): bool {
 export function percentDecode(src: usize, len: i32, dst: usize): i32 {
   let o: usize = dst;
   let i: i32 = 0;
+  // Any byte of 0x80 or more: only then is the UTF-8 check needed.
+  let high: u32 = 0;
   while (i < len) {
-    const c = <u32>load<u8>(src + <usize>i);
+    let c = <u32>load<u8>(src + <usize>i);
     if (c == 37) {
       if (len - i < 3) return -1;
       const hi = hexValue(load<u8>(src + <usize>i + 1));
       const lo = hexValue(load<u8>(src + <usize>i + 2));
       if ((hi | lo) < 0) return -1;
-      store<u8>(o, <u8>((hi << 4) | lo));
+      c = <u32>((hi << 4) | lo);
       i += 3;
     } else {
-      store<u8>(o, <u8>c);
       i++;
     }
+    store<u8>(o, <u8>c);
+    high |= c;
     o++;
   }
   const outLen = <i32>(o - dst);
-  return isValidUtf8(dst, outLen) ? outLen : -1;
+  return high < 0x80 || isValidUtf8(dst, outLen) ? outLen : -1;
 }
