@@ -1,0 +1,83 @@
+// The stack with `--redis`: sessions live in Redis, not in the login service's memory, and a
+// store outage never opens the door.
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { Redis } from 'ioredis';
+import { chromium, type Browser } from 'playwright-core';
+import { startStack, type RunningStack } from '../../src/harness/stack.ts';
+import { startRedisServer, type RedisServer } from '../../scripts/lib/redis-server.ts';
+import { requireTool } from '../support/tools.ts';
+import { ADMIN, SCREENSHOTS, backendView, chromiumPath, filterWasm, readDashboard } from './support.ts';
+
+const wasm = filterWasm();
+const browserPath = chromiumPath();
+const redisTool = requireTool('redis-server');
+const skip = wasm.skip ?? browserPath.skip ?? redisTool.skip;
+
+describe('sessions in Redis', { skip, timeout: 90_000 }, () => {
+  let redis: RedisServer;
+  let stack: RunningStack;
+  let browser: Browser;
+  const dataDir = mkdtempSync(join(tmpdir(), 'oc-e2e-redis-'));
+
+  before(async () => {
+    redis = await startRedisServer({ binary: redisTool.path! });
+    stack = await startStack({ wasm: wasm.path!, ports: 'ephemeral', dataDir, redisUrl: redis.url });
+    browser = await chromium.launch({
+      executablePath: browserPath.path!,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  });
+  after(async () => {
+    await browser?.close();
+    await stack?.close();
+    await redis?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test('the session is in Redis; with Redis down the app answers no, never yes; an emptied store means a new login', async () => {
+    const context = await browser.newContext({ ignoreHTTPSErrors: true });
+    const page = await context.newPage();
+    await page.goto(`${stack.urls.app}/`);
+    await page.locator('input[name="email"]').fill(ADMIN.email);
+    await page.locator('input[name="password"]').fill(ADMIN.password);
+    await Promise.all([page.waitForURL(`${stack.urls.app}/**`), page.locator('form [type="submit"]').first().click()]);
+    assert.equal((await readDashboard(page)).user, ADMIN.email);
+
+    const client = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    await client.connect();
+    const keys = await client.dbsize();
+    client.disconnect();
+    assert.ok(keys >= 1, `Redis holds the session (${keys} keys)`);
+
+    await redis.stop();
+    const during = await backendView(page);
+    assert.ok(during.status === 403 || during.status === 503, `store down → ${during.status}, not an allow or a login loop`);
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    await page.reload().catch(() => undefined);
+    await page.screenshot({ path: join(SCREENSHOTS, 'redis-down.png') });
+
+    // A fresh, empty Redis: the session was only there, so the browser goes through a new code
+    // flow (the provider still knows the user, so it may not ask for the password again).
+    await redis.restart();
+    const sessionBefore = (await context.cookies(stack.urls.app)).find((cookie) => cookie.name.endsWith('oc-session'));
+    const callbacks: string[] = [];
+    page.on('request', (req) => {
+      if (req.url().startsWith(`${stack.urls.app}/oauth2/callback`)) callbacks.push(req.url());
+    });
+    await page.goto(`${stack.urls.app}/`);
+    if (page.url().startsWith(stack.urls.identityProvider)) {
+      await page.locator('input[name="email"]').fill(ADMIN.email);
+      await page.locator('input[name="password"]').fill(ADMIN.password);
+      await Promise.all([page.waitForURL(`${stack.urls.app}/**`), page.locator('form [type="submit"]').first().click()]);
+    }
+    assert.equal((await readDashboard(page)).user, ADMIN.email);
+    assert.equal(callbacks.length, 1, 'a new login happened');
+    const sessionAfter = (await context.cookies(stack.urls.app)).find((cookie) => cookie.name.endsWith('oc-session'));
+    assert.notEqual(sessionAfter?.value, sessionBefore?.value);
+    await context.close();
+  });
+});
