@@ -367,6 +367,22 @@ describe('gateway', () => {
     });
   });
 
+  test('before configure() gives it upstreams the gateway answers 503; after, it routes', async () => {
+    const late = await startGateway({ ports: { http: 0, https: 0, internal: 0 }, tls: certs, upstreams: {}, logger: memoryLogger().logger });
+    try {
+      const url = `https://127.0.0.1:${late.ports.https}/user/me`;
+      let response = await request(url, { dispatcher: agent });
+      assert.equal(response.statusCode, 503);
+      assert.match(await response.body.text(), /no healthy upstream/);
+      await late.configure({ upstreams: { 'feature-user-backend': upstreams['feature-user-backend']!.url } });
+      response = await request(url, { dispatcher: agent });
+      assert.equal(response.statusCode, 200);
+      await response.body.dump();
+    } finally {
+      await late.close();
+    }
+  });
+
   test('one access-log line per request, without the query string', async () => {
     const response = await https('/oauth2/callback?code=very-secret');
     await response.body.dump();
