@@ -161,3 +161,30 @@ describe('cookies the filter must reject (and cookie-parser rejects too)', () =>
     await expectRejected(value, 'fastify-format');
   });
 });
+
+describe('the built modules load in Envoy', () => {
+  // What Envoy provides (ENVOY-HOST.md): env.proxy_* and a set of WASI calls; nothing else.
+  const WASI = new Set([
+    'fd_write', 'fd_read', 'fd_seek', 'fd_close', 'fd_fdstat_get', 'environ_get', 'environ_sizes_get', 'args_get',
+    'args_sizes_get', 'clock_time_get', 'random_get', 'proc_exit', 'path_open', 'fd_prestat_get', 'fd_prestat_dir_name',
+    'poll_oneoff', 'sched_yield',
+  ]);
+
+  for (const file of ['org-context.wasm', 'org-context.debug.wasm', 'noop.wasm']) {
+    test(`${file}: Envoy-provided imports only, ABI 0.2.1, malloc and _initialize exported`, async () => {
+      const { readFile } = await import('node:fs/promises');
+      const path = new URL(`../../dist/${file}`, import.meta.url).pathname;
+      const module = new WebAssembly.Module(await readFile(path));
+      for (const entry of WebAssembly.Module.imports(module)) {
+        const allowed =
+          (entry.module === 'env' && entry.name.startsWith('proxy_')) ||
+          (entry.module === 'wasi_snapshot_preview1' && WASI.has(entry.name));
+        assert.ok(allowed, `${file} imports ${entry.module}.${entry.name}, which Envoy does not provide`);
+      }
+      const exports = new Set(WebAssembly.Module.exports(module).map((entry) => entry.name));
+      for (const name of ['proxy_abi_version_0_2_1', 'malloc', '_initialize', 'memory', 'proxy_on_context_create', 'proxy_on_configure', 'proxy_on_request_headers', 'proxy_on_delete']) {
+        assert.ok(exports.has(name), `${file} does not export ${name}`);
+      }
+    });
+  }
+});
