@@ -95,6 +95,19 @@ export interface HttpLayerOptions {
 
 export function createRequestHandler({ config, core, metrics, logger }: HttpLayerOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const home = `${config.appOrigin}/`;
+  // During an outage every check fails the same way: log each failure kind once per 10 s (with a
+  // count of the ones skipped) instead of once per request.
+  const quietUntil = new Map<string, { until: number; skipped: number }>();
+  function logCheckFailure(code: string, reason: string): void {
+    const now = Date.now();
+    const quiet = quietUntil.get(code);
+    if (quiet && now < quiet.until) {
+      quiet.skipped++;
+      return;
+    }
+    logger.error({ code, reason, similarSkipped: quiet?.skipped ?? 0 }, 'check failed');
+    quietUntil.set(code, { until: now + 10_000, skipped: 0 });
+  }
 
   function failPage(res: ServerResponse, error: unknown, setCookies: string[] = []): void {
     const correlationId = randomId(9);
@@ -157,7 +170,7 @@ export function createRequestHandler({ config, core, metrics, logger }: HttpLaye
       // Never an allow on failure: 503 (Envoy turns it into statusOnError, 403 by default).
       if (error instanceof StoreUnavailableError) metrics.storeErrors.inc();
       const code = error instanceof StoreUnavailableError ? 'session_store_unavailable' : error instanceof ProviderUnavailableError ? error.code : 'internal_error';
-      logger.error({ code, reason: error instanceof Error ? error.message : String(error) }, 'check failed');
+      logCheckFailure(code, error instanceof Error ? error.message : String(error));
       json(res, 503, { error: code }, [], { 'retry-after': '5' });
     } finally {
       metrics.checks.inc({ result });
