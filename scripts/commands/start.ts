@@ -30,7 +30,7 @@ What it starts (ports on 127.0.0.1; see docs/local-stack.md):
   backends           dashboard 3001, feature-user-backend 3002, feature-organisation-backend 3003, onboarding 3004
 
 First run creates .data/keys.json (cookie signing keys), .data/tls/ (a local CA and the gateway's
-certificate) and .data/idp/ (the provider's signing key). Logs: .data/logs/stack.log.
+certificate) and .data/idp-signing-keys.json (the provider's key). Logs: .data/logs/stack.log.
 
 Examples:
   npm start
