@@ -5,11 +5,6 @@ import { putCodePoint } from './parse/json';
 
 export type Bytes = StaticArray<u8>;
 
-// @ts-ignore: decorator
-@inline export function ptr(bytes: Bytes): usize {
-  return changetype<usize>(bytes);
-}
-
 /** UTF-8 bytes of a string (configuration time and messages only; lone surrogates become U+FFFD). */
 export function utf8(text: string): Bytes {
   const n = text.length;

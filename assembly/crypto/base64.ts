@@ -16,30 +16,19 @@ export function base64UnpaddedLength(len: i32): i32 {
 /** Encodes `len` bytes with the standard alphabet and no `=` padding; returns the output length. */
 export function base64EncodeUnpadded(src: usize, len: i32, dst: usize): i32 {
   const table = changetype<usize>(STD);
-  let i: i32 = 0;
   let o: usize = dst;
-  while (len - i >= 3) {
-    const n = (<u32>load<u8>(src + <usize>i) << 16) | (<u32>load<u8>(src + <usize>i + 1) << 8) | <u32>load<u8>(src + <usize>i + 2);
-    store<u8>(o, load<u8>(table + ((n >>> 18) & 63)));
-    store<u8>(o + 1, load<u8>(table + ((n >>> 12) & 63)));
-    store<u8>(o + 2, load<u8>(table + ((n >>> 6) & 63)));
-    store<u8>(o + 3, load<u8>(table + (n & 63)));
-    o += 4;
-    i += 3;
+  // A bit accumulator: 8 bits in per byte, 6 bits out per character; the tail is zero-filled.
+  let acc: u32 = 0;
+  let bits: u32 = 0;
+  for (let i: i32 = 0; i < len; i++) {
+    acc = (acc << 8) | <u32>load<u8>(src + <usize>i);
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      store<u8>(o++, load<u8>(table + ((acc >>> bits) & 63)));
+    }
   }
-  const rest = len - i;
-  if (rest == 1) {
-    const n = <u32>load<u8>(src + <usize>i) << 16;
-    store<u8>(o, load<u8>(table + ((n >>> 18) & 63)));
-    store<u8>(o + 1, load<u8>(table + ((n >>> 12) & 63)));
-    o += 2;
-  } else if (rest == 2) {
-    const n = (<u32>load<u8>(src + <usize>i) << 16) | (<u32>load<u8>(src + <usize>i + 1) << 8);
-    store<u8>(o, load<u8>(table + ((n >>> 18) & 63)));
-    store<u8>(o + 1, load<u8>(table + ((n >>> 12) & 63)));
-    store<u8>(o + 2, load<u8>(table + ((n >>> 6) & 63)));
-    o += 3;
-  }
+  if (bits > 0) store<u8>(o++, load<u8>(table + ((acc << (6 - bits)) & 63)));
   return <i32>(o - dst);
 }
 
@@ -90,32 +79,16 @@ export function base64Decode(src: usize, len: i32, dst: usize, urlSafe: bool): i
   if ((len & 3) == 1) return -1;
   const table = urlSafe ? DECODE_URL : DECODE_STD;
   let o: usize = dst;
-  let i: i32 = 0;
-  while (len - i >= 4) {
-    const a = sextet(table, load<u8>(src + <usize>i));
-    const b = sextet(table, load<u8>(src + <usize>i + 1));
-    const c = sextet(table, load<u8>(src + <usize>i + 2));
-    const d = sextet(table, load<u8>(src + <usize>i + 3));
-    if ((a | b | c | d) < 0) return -1;
-    const n = (<u32>a << 18) | (<u32>b << 12) | (<u32>c << 6) | <u32>d;
-    store<u8>(o, <u8>(n >>> 16));
-    store<u8>(o + 1, <u8>(n >>> 8));
-    store<u8>(o + 2, <u8>n);
-    o += 3;
-    i += 4;
-  }
-  const rest = len - i;
-  if (rest >= 2) {
-    const a = sextet(table, load<u8>(src + <usize>i));
-    const b = sextet(table, load<u8>(src + <usize>i + 1));
-    const c = rest == 3 ? sextet(table, load<u8>(src + <usize>i + 2)) : 0;
-    if ((a | b | c) < 0) return -1;
-    const n = (<u32>a << 18) | (<u32>b << 12) | (<u32>c << 6);
-    store<u8>(o, <u8>(n >>> 16));
-    o += 1;
-    if (rest == 3) {
-      store<u8>(o, <u8>(n >>> 8));
-      o += 1;
+  let acc: u32 = 0;
+  let bits: u32 = 0;
+  for (let i: i32 = 0; i < len; i++) {
+    const v = sextet(table, load<u8>(src + <usize>i));
+    if (v < 0) return -1;
+    acc = (acc << 6) | <u32>v;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      store<u8>(o++, <u8>(acc >>> bits));
     }
   }
   return <i32>(o - dst);

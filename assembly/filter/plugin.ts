@@ -20,7 +20,7 @@ import { base64Decode, base64DecodedMaxLength } from '../crypto/base64';
 import { findCookie, foundValueLength, foundValueStart } from '../parse/cookie';
 import { findMember, isValidJson, kindAt, valueStart } from '../parse/json';
 import { CookieCache, cachedFeatures, cachedIdLength, cachedIdStart } from './cookie-cache';
-import { ConfigSource, FilterConfig, readConfig } from './config';
+import { ConfigSource, DEFAULT_FEATURES_HEADER, DEFAULT_ORG_HEADER, FilterConfig, readConfig } from './config';
 import {
   clearMemberships,
   isMember,
@@ -55,6 +55,8 @@ const ORIGIN = utf8('origin');
 const PREFLIGHT_METHOD = utf8('access-control-request-method');
 const OPTIONS = utf8('OPTIONS');
 const JWT_PAYLOAD_HEADER = utf8('x-envoy-jwt-payload');
+const DEFAULT_ORG = utf8(DEFAULT_ORG_HEADER);
+const DEFAULT_FEATURES = utf8(DEFAULT_FEATURES_HEADER);
 
 function rejected(reason: string): Bytes {
   return utf8('org-context: cookie rejected: ' + reason);
@@ -168,7 +170,10 @@ export class OrgContextHttp extends HttpContext {
     metrics.count(metrics.requests);
     const config = root.config;
     if (config === null) {
-      // Not configured: still never let a client-sent copy through.
+      // Not configured (Envoy would have refused the plugin): still never let a client-sent copy
+      // of the default headers through.
+      removeHeader(HeaderMapType.RequestHeaders, changetype<usize>(DEFAULT_ORG), DEFAULT_ORG.length);
+      removeHeader(HeaderMapType.RequestHeaders, changetype<usize>(DEFAULT_FEATURES), DEFAULT_FEATURES.length);
       return FilterHeadersStatus.Continue;
     }
     decide(root, config);
