@@ -129,6 +129,19 @@ describe('loadConfig', () => {
   });
 });
 
+describe('docs/login.md', () => {
+  it('documents every setting with its flag and default', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const docs = await readFile(new URL('../../docs/login.md', import.meta.url), 'utf8');
+    for (const setting of SETTINGS) {
+      const row = docs.split('\n').find((line) => line.startsWith(`| \`${setting.env}\` |`));
+      assert.ok(row, `${setting.env} has a row in the configuration table`);
+      if (setting.flag) assert.ok(row!.includes(`\`--${setting.flag}\``), `${setting.env} row names --${setting.flag}`);
+      if (setting.default) assert.ok(row!.includes(`\`${setting.default}\``), `${setting.env} row shows its default ${setting.default}`);
+    }
+  });
+});
+
 describe('command line', () => {
   it('oc-edge login --help lists every flag and the environment-only secrets', async () => {
     const { code, stdout } = await run(['scripts/oc-edge.ts', 'login', '--help'], {});
