@@ -210,15 +210,15 @@ describe('refused logins and sessions', () => {
 
 describe('session lifetimes', () => {
   it('ends a session at its absolute lifetime', async () => {
-    const stack = await startStack({ env: { SESSION_MAX_AGE: '1s' } });
+    const stack = await startStack({ env: { SESSION_MAX_AGE: '2s' } });
     try {
       const browser = stack.browser();
       const hops = await stack.login(browser);
       const line = hops.flatMap((hop) => hop.setCookies).find((l) => l.startsWith('__Host-oc-session='))!;
-      assert.match(line, /Max-Age=[01](;|$)/);
+      assert.match(line, /Max-Age=[12](;|$)/);
       const copy = browser.cookie('__Host-oc-session')!.value;
       assert.equal((await stack.check(browser)).status, 200);
-      await sleep(1100);
+      await sleep(2100);
       const replay = stack.browser();
       replay.storeSetCookie(`__Host-oc-session=${copy}; Path=/; Secure`, new URL(APP));
       const response = await stack.check(replay);
@@ -231,17 +231,18 @@ describe('session lifetimes', () => {
   });
 
   it('ends an idle session after the inactivity timeout, and activity keeps it alive', async () => {
-    const stack = await startStack({ env: { SESSION_INACTIVITY_TIMEOUT: '800ms' } });
+    const stack = await startStack({ env: { SESSION_INACTIVITY_TIMEOUT: '1500ms' } });
     try {
       const browser = stack.browser();
       await stack.login(browser);
+      // 4 × 500 ms of activity outlives the 1.5 s timeout only because each check records activity.
       for (let i = 0; i < 4; i++) {
-        await sleep(400);
-        assert.equal((await stack.check(browser)).status, 200, `active at ${(i + 1) * 400} ms`);
+        await sleep(500);
+        assert.equal((await stack.check(browser)).status, 200, `active at ${(i + 1) * 500} ms`);
       }
       const session = JSON.parse((await browser.request(`${APP}/oauth2/session`, { navigate: false })).body) as { session: { timeout_in_seconds: number | null } };
       assert.notEqual(session.session.timeout_in_seconds, null);
-      await sleep(1000);
+      await sleep(1700);
       assert.equal((await stack.check(browser)).status, 401, 'idle for longer than the timeout');
     } finally {
       await stack.close();

@@ -5,13 +5,14 @@ import assert from 'node:assert/strict';
 import { APP, bearer, jwtPayload, startStack, type Stack } from './stack.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const COOLDOWN_PASSED = 2100;
 
 describe('token refresh', () => {
   let stack: Stack;
   before(async () => {
-    // Tokens live 3600 s and are refreshed 1 h before expiry: always due, once the 1 s cooldown
+    // Tokens live 3600 s and are refreshed 1 h before expiry: always due, once the 2 s cooldown
     // since the last refresh (or the login) has passed.
-    stack = await startStack({ env: { REFRESH_BEFORE_EXPIRY: '1h', REFRESH_COOLDOWN: '1s' } });
+    stack = await startStack({ env: { REFRESH_BEFORE_EXPIRY: '1h', REFRESH_COOLDOWN: '2s' } });
   });
   after(() => stack?.close());
 
@@ -22,7 +23,7 @@ describe('token refresh', () => {
     assert.equal(first.status, 200);
     assert.equal(first.setCookies.length, 0, 'no refresh inside the cooldown');
     const before = stack.provider.grants.refresh_token ?? 0;
-    await sleep(1100);
+    await sleep(COOLDOWN_PASSED);
     const responses = await Promise.all(Array.from({ length: 20 }, () => stack.check(browser)));
     assert.deepEqual(new Set(responses.map((r) => r.status)), new Set([200]));
     assert.equal((stack.provider.grants.refresh_token ?? 0) - before, 1, 'exactly one refresh grant');
@@ -36,7 +37,7 @@ describe('token refresh', () => {
   it('ends the session when the provider rejects the refresh token (4xx)', async () => {
     const browser = stack.browser();
     await stack.login(browser);
-    await sleep(1100);
+    await sleep(COOLDOWN_PASSED);
     stack.provider.faults.token = { status: 400, grantType: 'refresh_token' };
     try {
       const denied = await stack.check(browser);
@@ -53,7 +54,7 @@ describe('token refresh', () => {
     const browser = stack.browser();
     await stack.login(browser);
     const before = bearer(await stack.check(browser));
-    await sleep(1100);
+    await sleep(COOLDOWN_PASSED);
     stack.provider.faults.token = { status: 503, grantType: 'refresh_token' };
     try {
       const check = await stack.check(browser);
@@ -73,7 +74,7 @@ describe('token refresh', () => {
   it('forces a refresh on POST /oauth2/session/refresh, same-origin only', async () => {
     const browser = stack.browser();
     await stack.login(browser);
-    await sleep(1100);
+    await sleep(COOLDOWN_PASSED);
     const crossSite = await browser.request(`${APP}/oauth2/session/refresh`, { method: 'POST', from: 'https://evil.test/', navigate: false });
     assert.equal(crossSite.status, 403);
     const response = await browser.request(`${APP}/oauth2/session/refresh`, { method: 'POST', from: `${APP}/`, navigate: false });
