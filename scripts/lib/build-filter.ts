@@ -39,18 +39,12 @@ async function compile(target: Target): Promise<BuiltModule> {
   const asc = await import('assemblyscript/asc');
   let diagnostics = '';
   const sink = { write: (chunk: string | Uint8Array) => { diagnostics += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString(); return true; } };
-  const args = [target.entry, '--config', 'asconfig.json', '--target', target.target, '--outFile', target.outFile];
+  // --baseDir: entries, asconfig.json and its paths resolve against the repository, from any cwd.
+  const args = [target.entry, '--baseDir', root, '--config', 'asconfig.json', '--target', target.target, '--outFile', target.outFile];
   if (target.target === 'debug') args.push('--textFile', target.outFile.replace(/\.wasm$/, '.wat'));
-  const previous = process.cwd();
-  // asc resolves asconfig.json and entries against the working directory.
-  process.chdir(root);
-  try {
-    const result = await asc.main(args, { stdout: sink, stderr: sink });
-    if (result.error) {
-      throw new BuildError(`compiling ${target.name} (${target.entry}) failed:\n${diagnostics.trim() || result.error.message}`);
-    }
-  } finally {
-    process.chdir(previous);
+  const result = await asc.main(args, { stdout: sink, stderr: sink });
+  if (result.error) {
+    throw new BuildError(`compiling ${target.name} (${target.entry}) failed:\n${diagnostics.trim() || result.error.message}`);
   }
   return { name: target.name, path: target.outFile, bytes: statSync(target.outFile).size };
 }
