@@ -146,6 +146,8 @@ async function start(options: StartOptions): Promise<void> {
   await ensureFilter(options.rebuild, (line) => out(`  … ${line}`));
 
   const { startStack } = await import('../../src/harness/stack.ts');
+  // The readiness probe's own request is not interesting: access lines start once ready.
+  let ready = false;
   const stack = await startStack({
     wasm: WASM,
     dataDir,
@@ -160,6 +162,7 @@ async function start(options: StartOptions): Promise<void> {
       ? {}
       : {
           onAccess: (entry) =>
+            ready &&
             out(`  ${entry.method} ${entry.path} ${entry.status}${entry.upstream && entry.upstream !== '-' ? ` → ${entry.upstream.split(' ')[0]}` : ''} ${entry.durationMs} ms${entry.flag && entry.flag !== '-' ? ` [${entry.flag}]` : ''}`),
         }),
   }).catch((error: unknown) => {
@@ -202,6 +205,7 @@ async function start(options: StartOptions): Promise<void> {
   }
 
   out(`  ✓ ${'ready'.padEnd(20)} in ${seconds()}`);
+  ready = true;
   out('');
   out(`  Open ${stack.urls.app}`);
   out(`  (plain ${stack.urls.http} redirects there)`);

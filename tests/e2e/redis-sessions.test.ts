@@ -63,6 +63,14 @@ describe('sessions in Redis', { skip, timeout: 90_000 }, () => {
     // A fresh, empty Redis: the session was only there, so the browser goes through a new code
     // flow (the provider still knows the user, so it may not ask for the password again).
     await redis.restart();
+    // The login service's Redis client reconnects with backoff; until then checks fail closed.
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const probe = await context.request.get(`${stack.urls.app}/user/me`, { headers: { accept: 'application/json' } });
+      if (probe.status() === 401) break; // the store answers again, and has no such session
+      assert.ok(Date.now() < deadline, `the login service did not get Redis back (last ${probe.status()})`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
     const sessionBefore = (await context.cookies(stack.urls.app)).find((cookie) => cookie.name.endsWith('oc-session'));
     const callbacks: string[] = [];
     page.on('request', (req) => {
