@@ -75,7 +75,8 @@ export function nowNanos(): u64 {
 
 /**
  * The VM's environment (WASI environ): calls `visit` for each `KEY=VALUE` entry with pointers into
- * the arena. Entries without `=` are skipped.
+ * the arena, valid only during the call (the buffer is wiped afterwards). Entries without `=` are
+ * skipped.
  */
 export function forEachEnvironmentVariable(visit: (key: usize, keyLen: i32, value: usize, valueLen: i32) => void): void {
   if (environ_sizes_get(OUT, OUT + 4) != 0) return;
@@ -102,4 +103,6 @@ export function forEachEnvironmentVariable(visit: (key: usize, keyLen: i32, valu
     if (eq <= 0) continue;
     visit(entry, eq, entry + <usize>eq + 1, entryLen - eq - 1);
   }
+  // The environment carries secrets: do not leave a copy in the arena.
+  memory.fill(buffer, 0, <usize>bufSize);
 }
