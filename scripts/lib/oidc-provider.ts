@@ -10,7 +10,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { SignJWT, decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, type JWK } from 'jose';
-import Provider, { type Configuration } from 'oidc-provider';
+import Provider, { type ClientMetadata, type Configuration } from 'oidc-provider';
 
 export interface TestClient {
   clientId: string;
@@ -51,6 +51,8 @@ export interface OidcTestProviderOptions {
   clientId?: string;
   idTokenTtlSeconds?: number;
   accessTokenTtlSeconds?: number;
+  /** Also register `<clientId>-public`: a public client (no secret, PKCE only). */
+  publicClient?: boolean;
 }
 
 export async function startOidcTestProvider(options: OidcTestProviderOptions): Promise<OidcTestProvider> {
@@ -92,6 +94,18 @@ export async function startOidcTestProvider(options: OidcTestProviderOptions): P
         response_types: ['code'],
         token_endpoint_auth_method: 'client_secret_basic',
       },
+      ...(options.publicClient
+        ? [
+            <ClientMetadata>{
+              client_id: `${client.clientId}-public`,
+              redirect_uris: [`${options.appOrigin}/oauth2/callback`],
+              post_logout_redirect_uris: [`${options.appOrigin}/oauth2/logout/callback`],
+              grant_types: ['authorization_code', 'refresh_token'],
+              response_types: ['code'],
+              token_endpoint_auth_method: 'none',
+            },
+          ]
+        : []),
     ],
     jwks: { keys: [jwk] },
     cookies: { keys: [randomBytes(32).toString('base64url')] },

@@ -8,9 +8,22 @@ import { APP, startStack } from './stack.ts';
 describe('logout and check modes', () => {
   let provider: OidcTestProvider;
   before(async () => {
-    provider = await startOidcTestProvider({ appOrigin: APP });
+    provider = await startOidcTestProvider({ appOrigin: APP, publicClient: true });
   });
   after(() => provider?.close());
+
+  it('works as a public client (no OIDC_CLIENT_SECRET: PKCE only)', async () => {
+    const stack = await startStack({ provider, env: { OIDC_CLIENT_ID: `${provider.client.clientId}-public`, OIDC_CLIENT_SECRET: '' } });
+    try {
+      const browser = stack.browser();
+      await stack.login(browser);
+      const check = await stack.check(browser);
+      assert.equal(check.status, 200);
+      assert.equal(JSON.parse(Buffer.from(check.headers.get('authorization')!.split('.')[1]!, 'base64url').toString()).aud, `${provider.client.clientId}-public`);
+    } finally {
+      await stack.close();
+    }
+  });
 
   it('LOGOUT_MODE=cognito sends the browser to /logout?client_id&logout_uri, with no token in the URL', async () => {
     const cognito = `${provider.issuer}/logout`;
