@@ -15,7 +15,7 @@ export const ORG_COOKIE = 'previouslySelectedOrganisation';
 
 /** The built filter: `npm test` builds it first; without it the suite skips (fails under CI). */
 export function filterWasm(): { path?: string; skip?: string } {
-  const path = process.env.OC_E2E_WASM ?? join(ROOT, 'dist', 'org-context.wasm');
+  const path = process.env.OC_E2E_WASM || join(ROOT, 'dist', 'org-context.wasm');
   if (existsSync(path)) return { path };
   const reason = `${path} is missing (run npm run build)`;
   if (process.env.CI === 'true') throw new Error(`CI=true but ${reason}`);
