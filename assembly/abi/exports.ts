@@ -4,6 +4,7 @@
 // Memory: the module runs AssemblyScript's stub runtime (a bump allocator that never collects), so
 // nothing on the request path may allocate: host data goes to the rewound arena, HTTP contexts are
 // recycled by their root context, and the context table grows only with concurrent streams.
+
 // Pulled in so that `--use abort=assembly/abi/abort/onAbort` (asconfig.json) finds it.
 import './abort';
 import { arenaAlloc, rewindArena } from './arena';
