@@ -314,6 +314,29 @@ describe('gateway', () => {
       assert.equal((await response.body.json() as { bodyLength: number }).bodyLength, big.length);
     });
 
+    test('streams the response: the first chunk arrives before the upstream has finished', async () => {
+      let finish: () => void = () => {};
+      const slowStream = await listen((_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.write('first chunk\n');
+        finish = () => res.end('last chunk\n');
+      });
+      const streaming = await startGatewayWithUpstream(slowStream.url);
+      try {
+        const response = await streaming.fetch('/user/events');
+        const reader = response.body[Symbol.asyncIterator]();
+        const first = await reader.next();
+        assert.equal(String(first.value), 'first chunk\n', 'got the first chunk while the upstream is still open');
+        finish();
+        let rest = '';
+        for (let next = await reader.next(); !next.done; next = await reader.next()) rest += String(next.value);
+        assert.equal(rest, 'last chunk\n');
+      } finally {
+        await streaming.close();
+        await slowStream.close();
+      }
+    });
+
     test('keeps connections to upstreams alive', async () => {
       const ports = new Set<string>();
       for (let index = 0; index < 3; index += 1) {
