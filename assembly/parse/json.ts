@@ -235,6 +235,8 @@ export function nextEntry(p: usize, end: usize): usize {
   }
   valueAt = p;
   valueEnd = skipValue(p, end, 0);
+  // Only reachable on text that was not validated first: stop rather than wander.
+  if (valueEnd == 0) return 0;
   return skipSpace(valueEnd, end);
 }
 
@@ -255,6 +257,7 @@ export function kindAt(p: usize): u32 {
  * `scratch` must hold the longest key of the object.
  */
 export function findMember(object: usize, end: usize, key: usize, keyLen: i32, scratch: usize): usize {
+  if (kindAt(object) != 0x7b) return 0;
   let found: usize = 0;
   let cursor = object;
   while ((cursor = nextEntry(cursor, end)) != 0) {
