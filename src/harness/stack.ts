@@ -108,13 +108,13 @@ function keySecrets(dataDir: string): { secrets: string[]; created: boolean } {
   return { secrets: loadSecrets(file), created: true };
 }
 
-function stackLogger(file: string, level: string, onAccess?: (entry: AccessLogEntry) => void): Logger {
+function stackLogger(file: string, level: string, onAccess?: (entry: AccessLogEntry) => void): { logger: Logger; close(): Promise<void> } {
   const out = createWriteStream(file, { flags: 'a', mode: 0o600 });
-  return pino(
+  const logger = pino(
     { level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime },
     {
       write(line: string) {
-        out.write(line);
+        if (!out.writableEnded) out.write(line); // a straggler after close() is dropped, not thrown
         if (onAccess && line.includes('"access":true')) {
           try {
             onAccess(JSON.parse(line) as AccessLogEntry);
@@ -125,6 +125,7 @@ function stackLogger(file: string, level: string, onAccess?: (entry: AccessLogEn
       },
     },
   );
+  return { logger, close: () => new Promise<void>((resolve) => out.end(resolve)) };
 }
 
 async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
@@ -150,7 +151,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const progress = options.onProgress ?? (() => {});
   mkdirSync(join(dataDir, 'logs'), { recursive: true, mode: 0o700 });
   const logFile = join(dataDir, 'logs', 'stack.log');
-  const root = stackLogger(logFile, options.logLevel ?? 'info', options.onAccess);
+  const log = stackLogger(logFile, options.logLevel ?? 'info', options.onAccess);
+  const root = log.logger;
   const started: { name: string; close: () => Promise<void> | void }[] = [];
   const closeAll = async () => {
     for (const part of started.reverse()) {
@@ -361,11 +363,12 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       demoUsers,
       close: async () => {
         await closeAll();
-        root.flush?.();
+        await log.close();
       },
     };
   } catch (error) {
     await closeAll();
+    await log.close();
     throw error;
   }
 }
