@@ -21,7 +21,7 @@ export function register(program: Command): void {
   cookie
     .command('verify')
     .description('run VALUE through the built filter: print the organisation id (exit 0) or why it is invalid (exit 1)')
-    .argument('<value>', 'the cookie value as the browser sends it (URL-encoded)')
+    .argument('<value>', 'the cookie value as the browser sends it (URL-encoded), or name=value')
     .option('--secret <secret>', 'a secret, current first (repeatable, as during rotation)', collect, [])
     .option('--name <name>', 'the cookie name', 'previouslySelectedOrganisation')
     .option('--wasm <file>', 'the filter module (default: dist/org-context.wasm, built if missing)')

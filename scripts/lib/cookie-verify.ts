@@ -24,6 +24,8 @@ export async function verifyCookieWithFilter(options: VerifyOptions): Promise<Ve
   if (options.secrets.some((secret) => secret.length === 0)) throw new UsageError('--secret must not be empty');
   if (!HEADER_VALUE.test(options.value)) throw new UsageError('VALUE must be printable ASCII (as a browser sends a cookie)');
   const name = options.cookieName ?? DEFAULT_COOKIE_NAME;
+  // Accept a pasted `name=value` pair as well as the bare value.
+  const value = options.value.startsWith(`${name}=`) ? options.value.slice(name.length + 1) : options.value;
   const { createHost, PluginConfigError } = await import('../../src/host/index.ts');
   const { ensureFilterBuilt } = await import('./build-filter.ts');
   const wasm = options.wasm ?? (await ensureFilterBuilt());
@@ -43,7 +45,7 @@ export async function verifyCookieWithFilter(options: VerifyOptions): Promise<Ve
     throw error;
   }
   try {
-    const result = plugin.request({ headers: [['cookie', `${name}=${options.value}`]] });
+    const result = plugin.request({ headers: [['cookie', `${name}=${value}`]] });
     const organisation = result.headers.find(([header]) => header === ORG_HEADER)?.[1];
     if (organisation !== undefined) return { valid: true, organisation };
     const rejection = result.logs.find((log) => log.message.startsWith(REJECTED));

@@ -90,6 +90,12 @@ describe('oc-edge cookie verify', () => {
     assert.deepEqual([json.code, json.stdout.trim()], [0, 'org-verify-2']);
   });
 
+  test('accepts a pasted name=value pair', async () => {
+    const value = await expressCookie({ value: 'org-pasted' });
+    const result = await ocEdge('cookie', 'verify', '--secret', SECRET, `${NAME}=${value}`);
+    assert.deepEqual([result.code, result.stdout.trim()], [0, 'org-pasted']);
+  });
+
   test('tries every --secret in order (rotation)', async () => {
     const value = encodeURIComponent(`s:${sign('org-old', 'previous-secret-0123456789abcdef-xyz')}`);
     const result = await ocEdge('cookie', 'verify', '--secret', SECRET, '--secret', 'previous-secret-0123456789abcdef-xyz', value);
