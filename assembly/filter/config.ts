@@ -261,7 +261,7 @@ class Reader {
           if (equalsText(key, unchecked(PLUGIN_KEYS[k]))) known = true;
         }
         if (!known) {
-          const hint = equalsText(key, 'cookieSecrets') ? ' (secrets: env ORG_COOKIE_SECRETS only)' : '';
+          const hint = equalsText(key, 'cookieSecrets') ? ' (secrets: env only)' : '';
           this.fail('pluginConfig', 'unknown key ' + quote(key) + hint);
           return this.result;
         }
@@ -295,7 +295,7 @@ class Reader {
       for (let i = 0; i < claim.length; i++) {
         const c = unchecked(claim[i]);
         if (c < 0x20 || c == 0x7f) {
-          this.fail(this.settingName('ORG_MEMBERSHIP_CLAIM', 'membershipClaim'), 'must not contain control characters');
+          this.fail(this.settingName('ORG_MEMBERSHIP_CLAIM', 'membershipClaim'), 'has control characters');
           return this.result;
         }
       }
@@ -318,7 +318,7 @@ class Reader {
     if (featuresHeader !== null) config.featuresHeader = featuresHeader;
     if (this.failed) return this.result;
     if (bytesEqual(config.orgHeader, config.featuresHeader)) {
-      this.fail(this.settingName('FEATURES_HEADER', 'featuresHeader'), 'must differ from the organisation header');
+      this.fail(this.settingName('FEATURES_HEADER', 'featuresHeader'), 'must differ from the org header');
       return this.result;
     }
 
@@ -331,7 +331,7 @@ class Reader {
   readSecrets(config: FilterConfig): void {
     const raw = this.env('ORG_COOKIE_SECRETS');
     if (raw === null || trimBlanks(raw).length == 0) {
-      this.fail('ORG_COOKIE_SECRETS', 'is required: a secret or a JSON array of secrets');
+      this.fail('ORG_COOKIE_SECRETS', 'is required (a secret or a JSON array)');
       return;
     }
     let secrets: Bytes[] = [];
@@ -389,7 +389,7 @@ class Reader {
       value = new JsonRef(valueStart(p, raw.length), p + <usize>raw.length);
     }
     if (value.kind != 0x7b) {
-      this.fail(setting, 'must be an object of id → feature array');
+      this.fail(setting, 'must be an object of arrays');
       return;
     }
     let cursor = value.at;
