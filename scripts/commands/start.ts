@@ -3,7 +3,7 @@
 // shows progress, prints the URL and the demo users, and stops everything on Ctrl-C.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, existsSync, writeFileSync } from 'node:fs';
-import { delimiter, isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../lib/errors.ts';
 
@@ -38,19 +38,6 @@ Examples:
   npm start -- --membership-check
   ENVOY_PATH=/usr/local/bin/envoy npm start -- --gateway envoy`;
 
-function which(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    const candidate = join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not in this directory
-    }
-  }
-  return undefined;
-}
-
 /** Redis URLs may carry a password: show only scheme, host, port and database. */
 function redactUrl(url: string): string {
   try {
@@ -72,22 +59,17 @@ async function ensureFilter(rebuild: boolean, say: (line: string) => void): Prom
 
 type EnvoyLauncher = { command: string; args: (config: string) => string[] };
 
-/** Real Envoy from ENVOY_PATH, `envoy` on PATH, or func-e (which downloads Envoy once; needs network). */
-function findEnvoy(): EnvoyLauncher | undefined {
-  const fromEnv = process.env.ENVOY_PATH;
-  if (fromEnv) {
-    try {
-      accessSync(fromEnv, constants.X_OK);
-      return { command: fromEnv, args: (config) => ['-c', config, '--log-level', 'warn'] };
-    } catch {
-      throw new UsageError(`ENVOY_PATH=${fromEnv} is not an executable file`);
-    }
+/** Real Envoy the way `oc-edge envoy` finds it (scripts/lib/envoy-run.ts): ENVOY_PATH, func-e, envoy. */
+async function findEnvoyLauncher(): Promise<EnvoyLauncher | undefined> {
+  const { findEnvoy } = await import('../lib/envoy-run.ts');
+  const binary = findEnvoy();
+  if (!binary) return undefined;
+  try {
+    accessSync(binary.command, constants.X_OK);
+  } catch {
+    throw new UsageError(`ENVOY_PATH=${binary.command} is not an executable file`);
   }
-  const envoy = which('envoy');
-  if (envoy) return { command: envoy, args: (config) => ['-c', config, '--log-level', 'warn'] };
-  const funcE = which('func-e');
-  if (funcE) return { command: funcE, args: (config) => ['run', '-c', config, '--log-level', 'warn'] };
-  return undefined;
+  return { command: binary.command, args: (config) => [...binary.prefix, '-c', config, '--log-level', 'warn'] };
 }
 
 export function register(program: Command): void {
@@ -121,7 +103,7 @@ async function start(options: StartOptions): Promise<void> {
 
   let envoy: EnvoyLauncher | undefined;
   if (options.gateway === 'envoy') {
-    envoy = findEnvoy();
+    envoy = await findEnvoyLauncher();
     if (!envoy) {
       throw new UsageError(
         '--gateway envoy needs an Envoy binary and none was found: set ENVOY_PATH=/path/to/envoy, put envoy on PATH, or install func-e (it downloads Envoy, which needs network). Without one, run `npm start` for the built-in gateway (same routes and filters).',
