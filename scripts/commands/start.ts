@@ -77,7 +77,7 @@ export function register(program: Command): void {
     .command('start')
     .description('run the whole login/logout flow on this machine: gateway, login service, identity provider, onboarding, backends, dashboard')
     .option('--redis [url]', 'keep sessions in Redis instead of memory (default URL: $REDIS_URL or redis://127.0.0.1:6379)')
-    .option('--gateway <kind>', 'node: the built-in gateway; envoy: real Envoy (ENVOY_PATH, envoy or func-e on PATH) with the bootstrap from scripts/lib/envoy-bootstrap.ts', 'node')
+    .option('--gateway <kind>', 'node: the built-in gateway; envoy: real Envoy (ENVOY_PATH, else func-e or envoy on PATH) with the bootstrap from scripts/lib/envoy-bootstrap.ts', 'node')
     .option('--data-dir <dir>', 'keys, certificates, provider key and logs', '.data')
     .option('--membership-check', "turn on the filter's membership check: the ID token carries custom:organisations and a cookie can select only the user's own organisations", false)
     .option('--ephemeral-ports', 'use free ports instead of the defaults (8443, 8080, 8081, 9000, 4180, 3001–3004); not with --gateway envoy', false)
