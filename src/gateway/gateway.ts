@@ -138,7 +138,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     route = matchRoute(listener, target, routes);
     if (!route) return reply(localResponse(404, `no route matches ${target.split('?')[0]}\n`, 'NR'));
     // One request sees one configuration, even if `configure` swaps it meanwhile.
-    const { extAuthz, jwtAuthn, plugin, router, m2mVerify, upstreams } = stages;
+    const { extAuthz, jwtAuthn, plugin, router, m2mVerify, payloadHeader } = stages;
 
     // The edge owns these: whatever the client sent is replaced, as Envoy does with use_remote_address.
     const headers = fromRaw(req.rawHeaders);
@@ -146,7 +146,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     stripHopByHop(headers);
     for (const name of EDGE_HEADERS) remove(headers, name);
     for (const [name] of [...headers]) {
-      if (name.startsWith('x-envoy-') && !(jwtAuthn && name === stages.payloadHeader)) remove(headers, name);
+      if (name.startsWith('x-envoy-') && !(jwtAuthn && name === payloadHeader)) remove(headers, name);
     }
     headers.push(
       ['x-forwarded-for', req.socket.remoteAddress ?? ''],
