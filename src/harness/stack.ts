@@ -286,6 +286,9 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       OIDC_CLIENT_ID: APP_CLIENT_ID,
       OIDC_CLIENT_SECRET: appClientSecret,
       OIDC_SCOPES: 'openid email profile offline_access',
+      // Cognito's /logout, as in production: no token travels in the logout URL.
+      LOGOUT_MODE: 'cognito',
+      COGNITO_LOGOUT_URL: idp.logoutUrl,
       LISTEN: `127.0.0.1:${loginPort}`,
       METRICS_LISTEN: `127.0.0.1:${mode === 'ephemeral' ? 0 : loginPort + 1}`,
       SESSION_STORE: options.redisUrl ? 'redis' : 'memory',
