@@ -9,7 +9,7 @@ import { GATEWAY_PORTS, ROUTES, matchRoute, rewritePath, type ListenerName, type
 import { writeAccessLog } from './access-log.ts';
 import { createExtAuthz, type ExtAuthzConfig } from './ext-authz.ts';
 import { first, fromRaw, remove, set, stripHopByHop, toNodeHeaders, type HeaderList } from './headers.ts';
-import { createJwtAuthn, createTokenVerifier, type JwtAuthnConfig } from './jwt-authn.ts';
+import { createJwtAuthn, type JwtAuthnConfig } from './jwt-authn.ts';
 import { createPluginStage, type WasmPlugin } from './plugin-stage.ts';
 import { normaliseTarget, validAuthority } from './request-target.ts';
 import { createRouter, relay } from './router.ts';
@@ -33,10 +33,12 @@ export interface GatewayConfig {
   /** The org-context filter, loaded through src/host; the caller closes it after the gateway. */
   plugin?: WasmPlugin;
   /**
-   * Verifies the M2M token on internal routes that require one; a route that requires one with no
-   * verifier configured refuses every request (never an open door).
+   * Verifies the M2M token on internal routes that require one (e.g. onboarding's
+   * `createM2mVerifier`: issuer, signature, `token_use: access`, scope). Issuer and signature alone
+   * are not enough — an ID token from the same pool would pass — so there is no default: a route
+   * that requires a token with no verifier configured refuses every request (never an open door).
    */
-  m2m?: { issuer: string; jwksUri: string; audiences?: string[]; verify?: (token: string) => Promise<boolean> };
+  m2m?: { verify: (token: string) => Promise<boolean> };
   routeTimeoutMs?: number;
   logger?: Logger;
 }
@@ -85,7 +87,7 @@ function buildStages(config: GatewayStages, routeTimeoutMs: number | undefined) 
     payloadHeader: (config.jwtAuthn?.outputPayloadToHeader ?? PAYLOAD_HEADER_DEFAULT).toLowerCase(),
     plugin: config.plugin ? createPluginStage(config.plugin) : undefined,
     router: createRouter({ upstreams: config.upstreams, ...(routeTimeoutMs ? { timeoutMs: routeTimeoutMs } : {}) }),
-    m2mVerify: config.m2m?.verify ?? (config.m2m ? verifyWith(createTokenVerifier(config.m2m)) : undefined),
+    m2mVerify: typeof config.m2m?.verify === 'function' ? config.m2m.verify : undefined,
   };
 }
 
@@ -145,8 +147,13 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     remove(headers, 'host');
     stripHopByHop(headers);
     for (const name of EDGE_HEADERS) remove(headers, name);
+    // The JWT payload header is left for jwt_authn to sanitise (Envoy keeps a client's copy only on a
+    // CORS preflight); where no jwt_authn runs — the internal listener, or none configured — the
+    // edge removes it, so a backend never reads a payload that no filter verified.
+    const jwtAuthnRuns = jwtAuthn !== undefined && listener === 'external';
+    if (!jwtAuthnRuns) remove(headers, payloadHeader);
     for (const [name] of [...headers]) {
-      if (name.startsWith('x-envoy-') && !(jwtAuthn && name === payloadHeader)) remove(headers, name);
+      if (name.startsWith('x-envoy-') && !(jwtAuthnRuns && name === payloadHeader)) remove(headers, name);
     }
     headers.push(
       ['x-forwarded-for', req.socket.remoteAddress ?? ''],
@@ -267,17 +274,6 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       );
       await closeStages(stages);
     },
-  };
-}
-
-function verifyWith(verify: (token: string) => Promise<unknown>): (token: string) => Promise<boolean> {
-  return async (token) => {
-    try {
-      await verify(token);
-      return true;
-    } catch {
-      return false;
-    }
   };
 }
 

@@ -37,8 +37,8 @@ export function isCorsPreflight(request: FilterRequest): boolean {
   );
 }
 
-/** A verifier for one issuer and audience set, shared with the internal listener's M2M guard. */
-export function createTokenVerifier(config: { issuer: string; jwksUri: string; audiences?: string[]; jwksCacheMs?: number; clockSkewSeconds?: number }) {
+/** A verifier for one issuer and audience set. */
+function createTokenVerifier(config: JwtAuthnConfig) {
   const keys = createRemoteJWKSet(new URL(config.jwksUri), {
     cacheMaxAge: config.jwksCacheMs ?? 5 * 60 * 1000,
     // An unknown `kid` refetches (key rotation), but at most this often, so junk tokens cannot
@@ -49,7 +49,7 @@ export function createTokenVerifier(config: { issuer: string; jwksUri: string; a
   return async (token: string): Promise<JWTPayload> => {
     const { payload } = await jwtVerify(token, keys, {
       issuer: config.issuer,
-      ...(config.audiences ? { audience: config.audiences } : {}),
+      audience: config.audiences,
       clockTolerance: config.clockSkewSeconds ?? 60,
       algorithms: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'],
     });

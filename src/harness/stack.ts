@@ -313,8 +313,6 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       jwtAuthn: { issuer: idp.issuer, jwksUri: idp.jwksUri, audiences: [APP_CLIENT_ID] },
       plugin: plugin as WasmPlugin,
       m2m: {
-        issuer: idp.issuer,
-        jwksUri: idp.jwksUri,
         verify: async (token) => {
           try {
             await m2mVerify(token);

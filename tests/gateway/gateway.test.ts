@@ -68,7 +68,7 @@ describe('gateway', () => {
       extAuthz: { service: auth.url, timeoutMs: 500 },
       jwtAuthn: { issuer: issuer.issuer, jwksUri: issuer.jwksUri, audiences: ['app-client'] },
       plugin,
-      m2m: { issuer: issuer.issuer, jwksUri: issuer.jwksUri, verify: async (token) => token === 'good-m2m-token' },
+      m2m: { verify: async (token) => token === 'good-m2m-token' },
       routeTimeoutMs: 1000,
       logger: log.logger,
     });
@@ -387,6 +387,37 @@ describe('gateway', () => {
       await response.body.dump();
       assert.equal(lastAt('onboarding').url, '/users/u1');
       assert.equal(authChecks.length, checks);
+    });
+
+    test('a client-sent JWT payload header never reaches an internal service (no jwt_authn there writes it)', async () => {
+      const forged = Buffer.from(JSON.stringify({ sub: 'admin', client_id: 'someone-else' })).toString('base64url');
+      const response = await request(`http://127.0.0.1:${gateway.ports.internal}/onboarding/users/u1`, {
+        headers: { authorization: 'Bearer good-m2m-token', 'x-envoy-jwt-payload': forged },
+      });
+      assert.equal(response.statusCode, 200);
+      await response.body.dump();
+      assert.equal(lastAt('onboarding').headers['x-envoy-jwt-payload'], undefined);
+    });
+
+    test('M2M settings without a verify function refuse every token, even one the issuer signed', async () => {
+      // An ID token from the same issuer is not a client-credentials token: issuer and signature
+      // alone must never open the internal listener.
+      const idToken = await issuer.sign({ sub: 'user-1', token_use: 'id' });
+      const config = {
+        ports: { http: 0, https: 0, internal: 0 },
+        tls: certs,
+        upstreams: { onboarding: upstreams.onboarding!.url },
+        m2m: { issuer: issuer.issuer, jwksUri: issuer.jwksUri },
+        logger: memoryLogger().logger,
+      };
+      const guarded = await startGateway(config as unknown as Parameters<typeof startGateway>[0]);
+      try {
+        const response = await request(`http://127.0.0.1:${guarded.ports.internal}/onboarding/users/u1`, { headers: { authorization: `Bearer ${idToken}` } });
+        assert.equal(response.statusCode, 401);
+        await response.body.dump();
+      } finally {
+        await guarded.close();
+      }
     });
   });
 
