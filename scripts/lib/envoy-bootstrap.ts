@@ -8,11 +8,14 @@ import { GATEWAY_PORTS, ROUTES, SERVICES, serviceByName, type Route, type Servic
 import { HOST_ENV_SETTINGS } from '../../src/topology/plugin-settings.ts';
 import { pluginEnvironment } from '../../src/harness/plugin-env.ts';
 import {
-  EXT_AUTHZ_DOWNSTREAM_ON_ALLOW,
-  EXT_AUTHZ_DOWNSTREAM_ON_DENY,
-  EXT_AUTHZ_REQUEST_HEADERS,
-  EXT_AUTHZ_UPSTREAM_ON_ALLOW,
-} from './manifests.ts';
+  DEFAULT_CHECK_HEADERS,
+  DEFAULT_CHECK_PATH_PREFIX,
+  DEFAULT_DOWNSTREAM_ON_ALLOW,
+  DEFAULT_DOWNSTREAM_ON_DENY,
+  DEFAULT_EXT_AUTHZ_TIMEOUT_MS,
+  DEFAULT_STATUS_ON_ERROR,
+  DEFAULT_UPSTREAM_ON_ALLOW,
+} from '../../src/gateway/ext-authz.ts';
 
 export const JWT_PAYLOAD_HEADER = 'x-envoy-jwt-payload';
 /** Where jwt_authn puts verified claims: metadata.filter_metadata["envoy.filters.http.jwt_authn"].payload. */
@@ -120,22 +123,30 @@ function httpConnectionManager(statPrefix: string, routes: Record<string, unknow
   };
 }
 
+/** envoy.type.v3.StatusCode names for the statuses statusOnError may take here. */
+const STATUS_CODE_NAMES: Record<number, string> = { 403: 'Forbidden', 503: 'ServiceUnavailable' };
+
 function extAuthzFilter(options: EnvoyOptions) {
   return {
     name: 'envoy.filters.http.ext_authz',
     typed_config: {
       '@type': TYPE('envoy.extensions.filters.http.ext_authz.v3.ExtAuthz'),
       transport_api_version: 'V3',
-      // The login service unreachable → deny (Istio statusOnError 403), never let requests through.
+      // The login service failing or unreachable → statusOnError, never let requests through.
       failure_mode_allow: false,
-      status_on_error: { code: 'Forbidden' },
-      allowed_headers: exact(EXT_AUTHZ_REQUEST_HEADERS),
+      status_on_error: { code: STATUS_CODE_NAMES[DEFAULT_STATUS_ON_ERROR] },
+      allowed_headers: exact(DEFAULT_CHECK_HEADERS),
       http_service: {
-        server_uri: { uri: `http://${options.host}:${options.servicePorts['login-service']}`, cluster: 'login-service', timeout: '5s' },
+        server_uri: {
+          uri: `http://${options.host}:${options.servicePorts['login-service']}`,
+          cluster: 'login-service',
+          timeout: `${DEFAULT_EXT_AUTHZ_TIMEOUT_MS / 1000}s`,
+        },
+        path_prefix: DEFAULT_CHECK_PATH_PREFIX,
         authorization_response: {
-          allowed_upstream_headers: exact(EXT_AUTHZ_UPSTREAM_ON_ALLOW),
-          allowed_client_headers_on_success: exact(EXT_AUTHZ_DOWNSTREAM_ON_ALLOW),
-          allowed_client_headers: exact(EXT_AUTHZ_DOWNSTREAM_ON_DENY),
+          allowed_upstream_headers: exact(DEFAULT_UPSTREAM_ON_ALLOW),
+          allowed_client_headers_on_success: exact(DEFAULT_DOWNSTREAM_ON_ALLOW),
+          allowed_client_headers: exact(DEFAULT_DOWNSTREAM_ON_DENY),
         },
       },
     },

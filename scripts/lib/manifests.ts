@@ -6,7 +6,15 @@
 // in istio/base/*.yaml: they hold deployment choices, not topology.
 import { stringify } from 'yaml';
 import { ROUTES, SERVICES, serviceByName, type Route, type ServiceName } from '../../src/topology/index.ts';
-import { DEFAULT_CHECK_HEADERS } from '../../src/gateway/ext-authz.ts';
+import {
+  DEFAULT_CHECK_HEADERS,
+  DEFAULT_CHECK_PATH_PREFIX,
+  DEFAULT_DOWNSTREAM_ON_ALLOW,
+  DEFAULT_DOWNSTREAM_ON_DENY,
+  DEFAULT_EXT_AUTHZ_TIMEOUT_MS,
+  DEFAULT_STATUS_ON_ERROR,
+  DEFAULT_UPSTREAM_ON_ALLOW,
+} from '../../src/gateway/ext-authz.ts';
 
 /** Kubernetes names the manifests share. Kept here (not in src/topology): only the cluster needs them. */
 export const K8S = {
@@ -141,16 +149,11 @@ export function m2mPolicies(): Record<string, unknown>[] {
 }
 
 /**
- * Request headers sent with each check: the local gateway's list (src/gateway), so the Node
- * gateway, envoy/ and the mesh agree. Envoy always adds host, method, path and authorization; the
- * original path and query are the check request's own path (no x-forwarded-uri needed).
+ * The meshConfig fragment (Helm values for istiod) that declares the login service as a provider.
+ * Every ext_authz setting is the local gateway's default (src/gateway/ext-authz.ts), so the Node
+ * gateway, envoy/ and the mesh agree. Envoy always adds host, method, path and authorization to the
+ * check; the original path and query are the check request's own path (after `pathPrefix`).
  */
-export const EXT_AUTHZ_REQUEST_HEADERS: readonly string[] = DEFAULT_CHECK_HEADERS;
-export const EXT_AUTHZ_UPSTREAM_ON_ALLOW = ['authorization'] as const;
-export const EXT_AUTHZ_DOWNSTREAM_ON_ALLOW = ['set-cookie'] as const;
-export const EXT_AUTHZ_DOWNSTREAM_ON_DENY = ['set-cookie', 'location', 'content-type'] as const;
-
-/** The meshConfig fragment (Helm values for istiod) that declares the login service as a provider. */
 export function meshConfigValues(): Record<string, unknown> {
   return {
     meshConfig: {
@@ -160,14 +163,16 @@ export function meshConfigValues(): Record<string, unknown> {
           envoyExtAuthzHttp: {
             service: serviceHost('login-service'),
             port: serviceByName('login-service').port,
-            timeout: '5s',
+            timeout: `${DEFAULT_EXT_AUTHZ_TIMEOUT_MS / 1000}s`,
+            // The login service's CHECK_PATH_PREFIX must be the same.
+            pathPrefix: DEFAULT_CHECK_PATH_PREFIX,
             // A login service that cannot answer must never let a request through.
             failOpen: false,
-            statusOnError: '403',
-            includeRequestHeadersInCheck: [...EXT_AUTHZ_REQUEST_HEADERS],
-            headersToUpstreamOnAllow: [...EXT_AUTHZ_UPSTREAM_ON_ALLOW],
-            headersToDownstreamOnAllow: [...EXT_AUTHZ_DOWNSTREAM_ON_ALLOW],
-            headersToDownstreamOnDeny: [...EXT_AUTHZ_DOWNSTREAM_ON_DENY],
+            statusOnError: String(DEFAULT_STATUS_ON_ERROR),
+            includeRequestHeadersInCheck: [...DEFAULT_CHECK_HEADERS],
+            headersToUpstreamOnAllow: [...DEFAULT_UPSTREAM_ON_ALLOW],
+            headersToDownstreamOnAllow: [...DEFAULT_DOWNSTREAM_ON_ALLOW],
+            headersToDownstreamOnDeny: [...DEFAULT_DOWNSTREAM_ON_DENY],
           },
         },
       ],

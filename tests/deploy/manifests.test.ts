@@ -12,6 +12,16 @@ import { checkReferences } from '../../scripts/lib/manifests-check.ts';
 import { OVERLAYS, REPO_ROOT, kustomize, overlayDir, staleGeneratedFiles } from '../../scripts/lib/manifests-render.ts';
 import { extAuthzServices } from '../../scripts/lib/manifests.ts';
 import { ROUTES } from '../../src/topology/index.ts';
+import {
+  DEFAULT_CHECK_HEADERS,
+  DEFAULT_CHECK_PATH_PREFIX,
+  DEFAULT_DOWNSTREAM_ON_ALLOW,
+  DEFAULT_DOWNSTREAM_ON_DENY,
+  DEFAULT_EXT_AUTHZ_TIMEOUT_MS,
+  DEFAULT_STATUS_ON_ERROR,
+  DEFAULT_UPSTREAM_ON_ALLOW,
+} from '../../src/gateway/ext-authz.ts';
+import { SETTINGS, parseDuration } from '../../src/login/config.ts';
 
 const kubectl = requireTool('kubectl');
 const meshValues = parse(readFileSync(join(REPO_ROOT, 'istio/mesh/istiod-values.yaml'), 'utf8'));
@@ -30,6 +40,27 @@ const byKind = (objects: K8sObject[], kind: string, name: string) => objects.fin
 
 test('the files generated from src/topology are up to date (run: oc-edge render)', () => {
   assert.deepEqual(staleGeneratedFiles(), []);
+});
+
+test('the mesh\'s ext_authz provider is what the local gateway runs and what the login service answers', () => {
+  const provider = meshValues.meshConfig.extensionProviders[0].envoyExtAuthzHttp;
+  // The login service answers 503 when its store (or the provider) is down: the mesh surfaces that
+  // as 503 too (Envoy turns every auth-service 5xx into statusOnError), never a misleading 403.
+  assert.equal(DEFAULT_STATUS_ON_ERROR, 503);
+  assert.equal(provider.statusOnError, String(DEFAULT_STATUS_ON_ERROR));
+  assert.equal(provider.failOpen, false);
+  // A check may wait for a token refresh, bounded by the login service's PROVIDER_TIMEOUT.
+  const providerTimeout = parseDuration('PROVIDER_TIMEOUT', SETTINGS.find((s) => s.env === 'PROVIDER_TIMEOUT')!.default!);
+  assert.equal(provider.timeout, `${DEFAULT_EXT_AUTHZ_TIMEOUT_MS / 1000}s`);
+  assert.ok(DEFAULT_EXT_AUTHZ_TIMEOUT_MS > providerTimeout, 'the check timeout leaves room for a refresh');
+  // On the waypoint the path is already rewritten (/user/oauth2/x arrives as /oauth2/x): only a
+  // pathPrefix keeps such a check from being taken for one of the login service's own endpoints.
+  assert.equal(provider.pathPrefix, DEFAULT_CHECK_PATH_PREFIX);
+  assert.match(DEFAULT_CHECK_PATH_PREFIX, /^\/[a-z-]+$/);
+  assert.deepEqual(provider.includeRequestHeadersInCheck, DEFAULT_CHECK_HEADERS);
+  assert.deepEqual(provider.headersToUpstreamOnAllow, DEFAULT_UPSTREAM_ON_ALLOW);
+  assert.deepEqual(provider.headersToDownstreamOnAllow, DEFAULT_DOWNSTREAM_ON_ALLOW);
+  assert.deepEqual(provider.headersToDownstreamOnDeny, DEFAULT_DOWNSTREAM_ON_DENY);
 });
 
 test('a generated file edited by hand is reported as stale', () => {

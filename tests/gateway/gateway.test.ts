@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { request } from 'undici';
-import { startGateway, type RunningGateway } from '../../src/gateway/index.ts';
+import { DEFAULT_CHECK_PATH_PREFIX, startGateway, type RunningGateway } from '../../src/gateway/index.ts';
 import { ensureLocalCertificates } from '../../src/gateway/tls/local-ca.ts';
 import type { WasmPlugin } from '../../src/gateway/plugin-stage.ts';
 import { jwksIssuer, listen, memoryLogger, rawHttps, recordingUpstream, trustingAgent, type Recorded } from './support.ts';
@@ -166,7 +166,7 @@ describe('gateway', () => {
       await response.body.dump();
       const check = authChecks.at(-1)!;
       assert.equal(check.method, 'POST');
-      assert.equal(check.url, '/organisation/select?next=1');
+      assert.equal(check.url, `${DEFAULT_CHECK_PATH_PREFIX}/organisation/select?next=1`);
       assert.equal(check.headers.cookie, 'a=1');
       assert.equal(check.headers['sec-fetch-mode'], 'cors');
       assert.equal(check.headers['x-private'], undefined);
@@ -203,15 +203,18 @@ describe('gateway', () => {
       assert.deepEqual(await response.body.json(), { error: 'unauthenticated' });
     });
 
-    test('5xx, timeout or an unreachable auth service → 403, never through', async () => {
-      decide = () => ({ status: 503, body: 'store down' });
+    test('5xx, timeout or an unreachable auth service → statusOnError 503 (as the mesh config), never through', async () => {
+      const before = upstreams['feature-user-backend']!.requests.length;
+      decide = () => ({ status: 503, body: 'store down', headers: { 'set-cookie': 'x=1' } });
       let response = await https('/user/me');
-      assert.equal(response.statusCode, 403);
+      assert.equal(response.statusCode, 503);
+      assert.equal(response.headers['set-cookie'], undefined);
       assert.doesNotMatch(await response.body.text(), /store down/);
       decide = () => 'hang';
       response = await https('/user/me');
-      assert.equal(response.statusCode, 403);
+      assert.equal(response.statusCode, 503);
       await response.body.dump();
+      assert.equal(upstreams['feature-user-backend']!.requests.length, before);
       decide = () => ({ status: 200 });
     });
 

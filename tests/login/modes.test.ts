@@ -3,7 +3,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startOidcTestProvider, type OidcTestProvider } from '../support/oidc-provider.ts';
-import { APP, startStack } from './stack.ts';
+import { APP, bearer, startStack } from './stack.ts';
 
 describe('logout and check modes', () => {
   let provider: OidcTestProvider;
@@ -100,8 +100,14 @@ describe('logout and check modes', () => {
       const denied = await browser.request(`${APP}/ext-authz/organisation/list?page=2`, { navigate: true });
       assert.equal(denied.status, 302);
       assert.equal(new URL(denied.headers.get('location')!).searchParams.get('redirect'), '/organisation/list?page=2');
+      // On the waypoint `/user/oauth2/logout` arrives rewritten as `/oauth2/logout`: under the prefix
+      // it is a check (401 here), never the logout endpoint run by a check request.
+      const anonymous = await stack.check(stack.browser(), '/ext-authz/oauth2/logout', { 'sec-fetch-mode': 'cors' });
+      assert.equal(anonymous.status, 401);
       await stack.login(browser);
-      assert.equal((await stack.check(browser, '/ext-authz/oauth2/session')).status, 200, 'under the prefix every path is a check');
+      const check = await stack.check(browser, '/ext-authz/oauth2/session');
+      assert.equal(check.status, 200, 'under the prefix every path is a check');
+      assert.ok(bearer(check), 'the check\'s answer (the ID token), not the session endpoint\'s JSON');
       const session = await browser.request(`${APP}/oauth2/session`, { navigate: false });
       assert.equal(session.status, 200, 'the endpoints stay at /oauth2');
     } finally {
