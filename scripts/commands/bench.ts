@@ -2,6 +2,7 @@
 // and measures against a baseline taken in the same run, so figures are ratios, not absolutes.
 import type { Command } from 'commander';
 import { cpus } from 'node:os';
+import { UsageError } from '../lib/errors.ts';
 
 interface BenchOptions {
   json?: boolean;
@@ -22,9 +23,9 @@ export function register(program: Command): void {
     .option('--only <suite>', `run one suite: ${SUITES.join(' | ')}`)
     .action(async (options: BenchOptions) => {
       const runs = Number(options.runs);
-      if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer, got ${options.runs}`);
+      if (!Number.isInteger(runs) || runs < 1) throw new UsageError(`--runs must be a positive integer, got ${options.runs}`);
       if (options.only && !SUITES.includes(options.only as (typeof SUITES)[number])) {
-        throw new Error(`--only must be one of ${SUITES.join(', ')}, got ${options.only}`);
+        throw new UsageError(`--only must be one of ${SUITES.join(', ')}, got ${options.only}`);
       }
       const wants = (suite: string) => !options.only || options.only === suite;
       const progress = (message: string) => process.stderr.write(`${message}\n`);
