@@ -15,13 +15,7 @@ before(async () => {
 after(async () => {
   await fakes.close();
 });
-beforeEach(() => {
-  fakes.mode = 'ok';
-  fakes.tokenStatus = 200;
-  fakes.expiresIn = 3600;
-  fakes.tokenRequests.length = 0;
-  fakes.onboardingRequests.length = 0;
-});
+beforeEach(() => fakes.reset());
 
 function make(settings: Partial<EnrichmentSettings> = {}, logs: string[] = []) {
   return createHandler(

@@ -12,12 +12,7 @@ before(async () => {
 after(async () => {
   await fakes.close();
 });
-beforeEach(() => {
-  fakes.mode = 'ok';
-  fakes.expiresIn = 3600;
-  fakes.tokenRequests.length = 0;
-  fakes.onboardingRequests.length = 0;
-});
+beforeEach(() => fakes.reset());
 
 function make(settings: Partial<EnrichmentSettings> = {}, now?: () => number) {
   return createHandler(

@@ -21,6 +21,8 @@ export interface Fakes {
   mode: OnboardingMode;
   tokenStatus: number;
   expiresIn: number;
+  /** Back to a well-behaved peer with empty request logs (every test starts from this). */
+  reset(): void;
   close(): Promise<void>;
 }
 
@@ -40,9 +42,6 @@ export async function startFakes(): Promise<Fakes> {
       ['3f6b2a4e-8c1d-4e57-9a0b-6d2c1e9f7a01', 'ORG_ADMIN'],
       ['9c4d7e21-5b3a-4f68-8e1c-2a7b9d0e4f02', 'ORG_MEMBER'],
     ]),
-    mode: 'ok',
-    tokenStatus: 200,
-    expiresIn: 3600,
   } as unknown as Fakes;
   const json = (res: ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
@@ -94,6 +93,16 @@ export async function startFakes(): Promise<Fakes> {
   fakes.url = `http://127.0.0.1:${port}`;
   fakes.tokenUrl = `${fakes.url}/oauth2/token`;
   fakes.onboardingUrl = `${fakes.url}/onboarding`;
+  fakes.reset = () => {
+    fakes.mode = 'ok';
+    fakes.tokenStatus = 200;
+    fakes.expiresIn = 3600;
+    fakes.tokenRequests.length = 0;
+    fakes.onboardingRequests.length = 0;
+    resetDone = false;
+    rejectedOnce = false;
+  };
+  fakes.reset();
   fakes.close = () =>
     new Promise<void>((resolve) => {
       for (const socket of sockets) socket.destroy();
