@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { pino } from 'pino';
 import { Browser } from '../lib/browser.ts';
-import { startOidcTestProvider } from '../lib/oidc-provider.ts';
+import { relyingPartyEnv, startOidcTestProvider } from '../lib/oidc-provider.ts';
 import { startRedisServer, type RedisServer } from '../lib/redis-server.ts';
 import { loadConfig, startLoginService, type LoginService } from '../../src/login/index.ts';
 
@@ -151,15 +151,7 @@ export async function benchLogin(options: LoginBenchOptions): Promise<LoginBench
   let redis: RedisServer | undefined;
   // stderr: with --json, stdout carries only the report.
   const logger = pino({ level: 'warn' }, pino.destination(2));
-  const baseEnv = {
-    APP_ORIGIN: APP,
-    OIDC_ISSUER: provider.issuer,
-    OIDC_CLIENT_ID: provider.client.clientId,
-    OIDC_CLIENT_SECRET: provider.client.clientSecret,
-    LISTEN: '127.0.0.1:0',
-    METRICS_LISTEN: '127.0.0.1:0',
-    ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-  };
+  const baseEnv = { ...relyingPartyEnv(provider, APP), ENCRYPTION_KEY: randomBytes(32).toString('base64') };
   try {
     const memory = await startLoginService(loadConfig(baseEnv), { logger });
     services.push({ name: 'check-memory', service: memory });

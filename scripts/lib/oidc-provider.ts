@@ -55,6 +55,18 @@ export interface OidcTestProviderOptions {
   publicClient?: boolean;
 }
 
+/** The login service's environment for a relying party of this provider at `appOrigin`, on free ports. */
+export function relyingPartyEnv(provider: OidcTestProvider, appOrigin: string): Record<string, string> {
+  return {
+    APP_ORIGIN: appOrigin,
+    OIDC_ISSUER: provider.issuer,
+    OIDC_CLIENT_ID: provider.client.clientId,
+    OIDC_CLIENT_SECRET: provider.client.clientSecret,
+    LISTEN: '127.0.0.1:0',
+    METRICS_LISTEN: '127.0.0.1:0',
+  };
+}
+
 export async function startOidcTestProvider(options: OidcTestProviderOptions): Promise<OidcTestProvider> {
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
   const kid = randomBytes(8).toString('hex');

@@ -4,7 +4,7 @@
 import { pino } from 'pino';
 import { Browser, type BrowserResponse } from '../../scripts/lib/browser.ts';
 import { loadConfig, startLoginService, type LoginService, type SessionStore } from '../../src/login/index.ts';
-import { startOidcTestProvider, type OidcTestProvider } from '../support/oidc-provider.ts';
+import { relyingPartyEnv, startOidcTestProvider, type OidcTestProvider } from '../support/oidc-provider.ts';
 
 export const APP = 'https://app.test';
 
@@ -33,15 +33,7 @@ export interface StackOptions {
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const provider = options.provider ?? (await startOidcTestProvider({ appOrigin: APP, idTokenTtlSeconds: options.idTokenTtlSeconds }));
-  const env: Record<string, string> = {
-    APP_ORIGIN: APP,
-    OIDC_ISSUER: provider.issuer,
-    OIDC_CLIENT_ID: provider.client.clientId,
-    OIDC_CLIENT_SECRET: provider.client.clientSecret,
-    LISTEN: '127.0.0.1:0',
-    METRICS_LISTEN: '127.0.0.1:0',
-    ...options.env,
-  };
+  const env: Record<string, string> = { ...relyingPartyEnv(provider, APP), ...options.env };
   // Logs are captured so tests can assert that no token or secret ever reaches them.
   const logs: string[] = [];
   const logger = pino({ level: 'debug' }, { write: (line: string) => logs.push(line) });
