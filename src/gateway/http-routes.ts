@@ -19,7 +19,7 @@ interface HttpRouteDoc {
   spec?: {
     parentRefs?: { name?: string }[];
     rules?: {
-      matches?: { path?: { type?: string; value?: string } }[];
+      matches?: ({ path?: { type?: string; value?: string } } & Record<string, unknown>)[];
       backendRefs?: { name?: string; port?: number }[];
       filters?: { type?: string; urlRewrite?: { path?: { type?: string; replacePrefixMatch?: string } } }[];
     }[];
@@ -60,6 +60,9 @@ export function routesFromHttpRoutes(text: string, source = 'routes', parents: R
       }
       const matches = rule.matches ?? [{ path: { type: 'PathPrefix', value: '/' } }];
       for (const match of matches) {
+        // headers, queryParams, method: ignoring one would route more requests than the cluster does.
+        const condition = Object.keys(match).find((key) => key !== 'path');
+        if (condition) throw new RouteFileError(`${where}: only path matches are supported, got ${condition}`);
         const type = match.path?.type ?? 'PathPrefix';
         const prefix = match.path?.value ?? '/';
         if (type !== 'PathPrefix') throw new RouteFileError(`${where}: only PathPrefix matches are supported, got ${type}`);

@@ -32,4 +32,9 @@ test('what the gateway cannot do is refused with the route named', () => {
   assert.throws(() => routesFromHttpRoutes(route('    - backendRefs: [{ name: dashboard }]\n      filters: [{ type: RequestRedirect }]\n')), /only URLRewrite/);
   assert.throws(() => routesFromHttpRoutes(route('    - backendRefs: [{ name: dashboard }]\n').replace('oneconnect-gateway', 'other-gateway')), /parentRef other-gateway/);
   assert.throws(() => routesFromHttpRoutes('kind: Service\n'), /no HTTPRoute/);
+  // A match condition the gateway would ignore widens the route: refused, not dropped.
+  for (const condition of ['headers: [{ name: x-canary, value: "1" }]', 'queryParams: [{ name: beta, value: "1" }]', 'method: POST']) {
+    const yaml = route(`    - matches: [{ path: { type: PathPrefix, value: /extra }, ${condition} }]\n      backendRefs: [{ name: dashboard }]\n`);
+    assert.throws(() => routesFromHttpRoutes(yaml), /HTTPRoute extra: only path matches are supported, got (headers|queryParams|method)/, condition);
+  }
 });
