@@ -7,6 +7,7 @@ import { stringify } from 'yaml';
 import { GATEWAY_PORTS, ROUTES, SERVICES, serviceByName, type Route, type ServiceName } from '../../src/topology/index.ts';
 import { HOST_ENV_SETTINGS } from '../../src/topology/plugin-settings.ts';
 import { pluginEnvironment } from '../../src/harness/plugin-env.ts';
+import { ONBOARDING_SCOPE } from '../../src/harness/onboarding/index.ts';
 import {
   DEFAULT_CHECK_HEADERS,
   DEFAULT_CHECK_PATH_PREFIX,
@@ -197,6 +198,36 @@ function m2mJwtFilter(options: EnvoyOptions) {
   };
 }
 
+/**
+ * jwt_authn on the internal listener checks issuer and signature only, which a user's ID token from
+ * the same pool also passes. This RBAC filter adds what the cluster's AuthorizationPolicy and the Node
+ * gateway's M2M verifier require of a client-credentials token: `token_use: access` and the
+ * onboarding scope, read from the verified claims jwt_authn put in its metadata.
+ */
+function m2mRbacFilter() {
+  const claim = (name: string, match: Record<string, unknown>) => ({
+    metadata: { filter: 'envoy.filters.http.jwt_authn', path: [{ key: JWT_PAYLOAD_METADATA_KEY }, { key: name }], value: { string_match: match } },
+  });
+  const paths = (routes: Route[]) => ({
+    or_rules: { rules: routes.flatMap((r) => [{ url_path: { path: { exact: r.prefix } } }, { url_path: { path: { prefix: `${r.prefix}/` } } }]) },
+  });
+  const internal = ROUTES.filter((r) => r.listener === 'internal');
+  const guarded = internal.filter((r) => r.requireM2mToken);
+  const open = internal.filter((r) => !r.requireM2mToken);
+  const scope = ONBOARDING_SCOPE.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const policies: Record<string, unknown> = {
+    'm2m-access-token': {
+      permissions: [paths(guarded)],
+      principals: [{ and_ids: { ids: [claim('token_use', { exact: 'access' }), claim('scope', { safe_regex: { regex: `(^| )${scope}( |$)` } })] } }],
+    },
+  };
+  if (open.length > 0) policies['internal-open'] = { permissions: [paths(open)], principals: [{ any: true }] };
+  return {
+    name: 'envoy.filters.http.rbac',
+    typed_config: { '@type': TYPE('envoy.extensions.filters.http.rbac.v3.RBAC'), rules: { action: 'ALLOW', policies } },
+  };
+}
+
 function wasmFilter(options: EnvoyOptions) {
   return {
     name: 'envoy.filters.http.wasm',
@@ -263,7 +294,7 @@ export function envoyBootstrap(options: EnvoyOptions = defaultEnvoyOptions()): R
         {
           name: 'internal',
           address: socket(host, ports.internal),
-          filter_chains: [{ filters: [httpConnectionManager('internal', envoyRoutes('internal'), [m2mJwtFilter(options)], { remoteAddress: false })] }],
+          filter_chains: [{ filters: [httpConnectionManager('internal', envoyRoutes('internal'), [m2mJwtFilter(options), m2mRbacFilter()], { remoteAddress: false })] }],
         },
       ],
       clusters: SERVICES.map((s) => cluster(s.name, host, options.servicePorts[s.name])),

@@ -46,11 +46,31 @@ test('the validator rejects unknown fields, unresolvable @types, bad enums, depr
 test('filters run in Envoy order on the external listener: ext_authz, jwt_authn, wasm, router', () => {
   const config = committed();
   assert.deepEqual(hcm(config, 'https').http_filters.map((f: any) => f.name), ['envoy.filters.http.ext_authz', 'envoy.filters.http.jwt_authn', 'envoy.filters.http.wasm', 'envoy.filters.http.router']);
-  // The internal (M2M) listener has no ext_authz and no plugin.
-  assert.deepEqual(hcm(config, 'internal').http_filters.map((f: any) => f.name), ['envoy.filters.http.jwt_authn', 'envoy.filters.http.router']);
+  // The internal (M2M) listener has no ext_authz and no plugin; RBAC checks what jwt_authn verified.
+  assert.deepEqual(hcm(config, 'internal').http_filters.map((f: any) => f.name), ['envoy.filters.http.jwt_authn', 'envoy.filters.http.rbac', 'envoy.filters.http.router']);
   const ports = Object.fromEntries(config.static_resources.listeners.map((l: any) => [l.name, l.address.socket_address.port_value]));
   assert.deepEqual(ports, { http: GATEWAY_PORTS.http, https: GATEWAY_PORTS.https, internal: GATEWAY_PORTS.internal });
   assert.equal(config.admin.address.socket_address.address, '127.0.0.1');
+});
+
+test('the internal listener admits only client-credentials access tokens with the onboarding scope', () => {
+  // jwt_authn alone checks issuer and signature: a user's ID token from the same pool would pass.
+  // The RBAC filter is the Istio AuthorizationPolicy's counterpart (and what the Node gateway's M2M
+  // verifier checks): token_use access, the onboarding scope.
+  const rbac = hcm(committed(), 'internal').http_filters[1].typed_config;
+  assert.equal(rbac.rules.action, 'ALLOW');
+  const guarded = ROUTES.filter((r) => r.listener === 'internal' && r.requireM2mToken);
+  assert.ok(guarded.length > 0);
+  const policy = rbac.rules.policies['m2m-access-token'];
+  const claims = Object.fromEntries(
+    policy.principals[0].and_ids.ids.map((id: any) => [id.metadata.path.map((p: any) => p.key).join('.'), id.metadata.value.string_match]),
+  );
+  assert.deepEqual(claims['payload.token_use'], { exact: 'access' });
+  assert.ok(new RegExp(claims['payload.scope'].safe_regex.regex).test('openid onboarding/read'));
+  assert.ok(!new RegExp(claims['payload.scope'].safe_regex.regex).test('onboarding/readwrite'));
+  for (const id of policy.principals[0].and_ids.ids) assert.equal(id.metadata.filter, 'envoy.filters.http.jwt_authn');
+  const prefixes = policy.permissions[0].or_rules.rules.map((rule: any) => rule.url_path.path.prefix ?? rule.url_path.path.exact);
+  for (const route of guarded) assert.ok(prefixes.includes(route.prefix), `${route.prefix} guarded`);
 });
 
 test('ext_authz, jwt_authn and wasm carry the shared settings', () => {
