@@ -1,9 +1,8 @@
 // Onboarding, locally: the service that knows each user's privilege and organisations. Only
 // machines call it (the enrichment Lambda, through the internal gateway), so every request must
 // carry a client-credentials token with the onboarding scope.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import express, { type Request, type Response, type NextFunction } from 'express';
+import { listenApp } from '../common/listen.ts';
 import { loadSeed, type SeedUser } from '../seed/index.ts';
 import { bearerToken, createM2mVerifier, M2mTokenError, type M2mVerifier } from './verify.ts';
 
@@ -95,15 +94,9 @@ export async function startOnboarding(options: OnboardingOptions): Promise<Runni
     scope: options.scope ?? ONBOARDING_SCOPE,
   });
   const app = createOnboardingApp({ verify, users, ...(options.onRequest ? { onRequest: options.onRequest } : {}) });
-  const server: Server = createServer(app);
-  const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const { url, port, close } = await listenApp(app, options.port ?? 0, options.host);
   return {
-    url: `http://${host}:${port}`,
+    url,
     port,
     setPrivilege(id, privilege) {
       const user = users.get(id);
@@ -111,10 +104,6 @@ export async function startOnboarding(options: OnboardingOptions): Promise<Runni
       user.privilege = privilege;
     },
     users: () => [...users.values()].map((user) => ({ ...user, organisations: [...user.organisations] })),
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-      }),
+    close,
   };
 }
