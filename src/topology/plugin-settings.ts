@@ -33,6 +33,3 @@ export const PLUGIN_SETTINGS: readonly PluginSetting[] = [
 
 /** Names of the settings delivered from the host environment (secrets). */
 export const HOST_ENV_SETTINGS: readonly string[] = PLUGIN_SETTINGS.filter((s) => s.secret).map((s) => s.env);
-
-/** Names of the settings that may be given inline. */
-export const INLINE_ENV_SETTINGS: readonly string[] = PLUGIN_SETTINGS.filter((s) => !s.secret).map((s) => s.env);
