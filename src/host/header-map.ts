@@ -1,6 +1,13 @@
 // A header map with Envoy's semantics (Http::HeaderMapImpl as seen through Proxy-Wasm): names are
 // lower-cased (ASCII only), pseudo-headers stay in front, `get` sees the first entry, `add` on an
 // inline header appends to its value, `replace` removes every entry then adds one.
+//
+// Envoy hands a module its header bytes with a copy; so does this map: the request codec
+// (plugin.ts) writes every value's bytes into an image of the serialized pairs while it validates
+// the value (the same pass over the characters), and get_header_map_pairs then only fills in the
+// names and copies the image. Any change to the map drops the image; the next read serializes the
+// entries and keeps the result, until the next change.
+import { writeByteString } from './memory.ts';
 
 /**
  * Headers Envoy stores inline, so a second add is folded into the first entry's value. The list
@@ -15,7 +22,41 @@ export function lowerHeaderName(name: string): string {
   return UPPER.test(name) ? name.replace(/[A-Z]+/g, (c) => c.toLowerCase()) : name;
 }
 
+/**
+ * A reusable byte area for the request maps' images. Requests run one at a time, so one area per
+ * plugin serves them all: the map that wrote it last owns it, any other map's image is gone.
+ */
+export class ImageArea {
+  bytes: Buffer = Buffer.allocUnsafeSlow(4096);
+  owner: HeaderMap | null = null;
+
+  /** Makes room for `size` bytes, keeping the first `keep`. */
+  reserve(size: number, keep: number): Buffer {
+    if (size > this.bytes.length) {
+      const grown = Buffer.allocUnsafeSlow(Math.max(size, this.bytes.length * 2));
+      if (keep > 0) grown.set(this.bytes.subarray(0, keep));
+      this.bytes = grown;
+    }
+    return this.bytes;
+  }
+}
+
+const IMAGE_NONE = 0;
+/** The image holds the values' bytes and NULs; the names are not written yet. */
+const IMAGE_VALUES = 1;
+const IMAGE_COMPLETE = 2;
+
 export class HeaderMap {
+  /**
+   * The pairs' data section of entries `imageFirst`… (names and values, each followed by a NUL),
+   * when imageState says so; the entries before (the pseudo-headers) are written from the strings.
+   */
+  private image: Buffer | null = null;
+  private imageArea: ImageArea | null = null;
+  private imageState = IMAGE_NONE;
+  private imageFirst = 0;
+  private imageLength = 0;
+
   constructor(
     readonly names: string[] = [],
     readonly values: string[] = [],
@@ -26,8 +67,34 @@ export class HeaderMap {
     return new HeaderMap(names, values);
   }
 
+  /**
+   * A map whose entries from `first` on have their values' bytes in `area` already, where the
+   * pairs' data section puts them (each followed by a NUL, the names' places left free);
+   * `byteSize` is the sum of those entries' name and value lengths.
+   */
+  static withImage(names: string[], values: string[], first: number, area: ImageArea, byteSize: number): HeaderMap {
+    const map = new HeaderMap(names, values);
+    map.imageArea = area;
+    map.image = area.bytes;
+    map.imageState = IMAGE_VALUES;
+    map.imageFirst = first;
+    map.imageLength = byteSize + 2 * (names.length - first);
+    area.owner = map;
+    return map;
+  }
+
   get size(): number {
     return this.names.length;
+  }
+
+  private changed(): void {
+    if (this.imageState === IMAGE_NONE) return;
+    this.imageState = IMAGE_NONE;
+    this.image = null;
+    if (this.imageArea !== null) {
+      if (this.imageArea.owner === this) this.imageArea.owner = null;
+      this.imageArea = null;
+    }
   }
 
   /** First value of a (lower-cased) name, or undefined. */
@@ -46,6 +113,7 @@ export class HeaderMap {
   }
 
   add(name: string, value: string): void {
+    this.changed();
     if (INLINE_HEADERS.has(name)) {
       const index = this.names.indexOf(name);
       if (index >= 0) {
@@ -66,16 +134,23 @@ export class HeaderMap {
   }
 
   remove(name: string): void {
-    let write = 0;
-    for (let read = 0; read < this.names.length; read++) {
-      if (this.names[read] !== name) {
-        this.names[write] = this.names[read];
-        this.values[write] = this.values[read];
+    const names = this.names;
+    const values = this.values;
+    const length = names.length;
+    let read = 0;
+    while (read < length && names[read] !== name) read++;
+    if (read === length) return; // absent: nothing changes
+    this.changed();
+    let write = read;
+    for (read++; read < length; read++) {
+      if (names[read] !== name) {
+        names[write] = names[read];
+        values[write] = values[read];
         write++;
       }
     }
-    this.names.length = write;
-    this.values.length = write;
+    names.length = write;
+    values.length = write;
   }
 
   replace(name: string, value: string): void {
@@ -84,6 +159,7 @@ export class HeaderMap {
   }
 
   clear(): void {
+    this.changed();
     this.names.length = 0;
     this.values.length = 0;
   }
@@ -93,6 +169,75 @@ export class HeaderMap {
     let size = 0;
     for (let i = 0; i < this.names.length; i++) size += this.names[i].length + this.values[i].length;
     return size;
+  }
+
+  /** Size of the serialized pairs. */
+  pairsSize(): number {
+    return 4 + 10 * this.names.length + this.byteSize();
+  }
+
+  /**
+   * Writes the serialized pairs at `offset` of `target` (pairsSize() bytes must be free there);
+   * `data` is a DataView of the same memory.
+   */
+  writePairs(target: Buffer, data: DataView, offset: number): void {
+    const names = this.names;
+    const values = this.values;
+    const count = names.length;
+    if (this.imageState === IMAGE_NONE || (this.imageArea !== null && this.imageArea.owner !== this)) this.buildImage();
+    data.setUint32(offset, count, true);
+    let at = offset + 4;
+    for (let i = 0; i < count; i++) {
+      data.setUint32(at, names[i].length, true);
+      data.setUint32(at + 4, values[i].length, true);
+      at += 8;
+    }
+    const first = this.imageFirst;
+    for (let i = 0; i < first; i++) {
+      at += writeByteString(target, names[i], at);
+      target[at++] = 0;
+      at += writeByteString(target, values[i], at);
+      target[at++] = 0;
+    }
+    const image = this.image!;
+    if (this.imageState === IMAGE_VALUES) {
+      // Fill in the names between the values the codec wrote.
+      let p = 0;
+      for (let i = first; i < count; i++) {
+        const name = names[i];
+        const nameLength = name.length;
+        for (let k = 0; k < nameLength; k++) image[p + k] = name.charCodeAt(k);
+        p += nameLength;
+        image[p] = 0;
+        p += values[i].length + 2;
+      }
+      this.imageState = IMAGE_COMPLETE;
+    }
+    const length = this.imageLength;
+    if (length > 0) target.set(length === image.length ? image : image.subarray(0, length), at);
+  }
+
+  /** Serializes every entry into an image of the map's own (after a change, or without a codec image). */
+  private buildImage(): void {
+    const names = this.names;
+    const values = this.values;
+    if (this.imageArea !== null) {
+      if (this.imageArea.owner === this) this.imageArea.owner = null;
+      this.imageArea = null;
+    }
+    const length = this.byteSize() + 2 * names.length;
+    const image = Buffer.allocUnsafe(length);
+    let at = 0;
+    for (let i = 0; i < names.length; i++) {
+      at += writeByteString(image, names[i], at);
+      image[at++] = 0;
+      at += writeByteString(image, values[i], at);
+      image[at++] = 0;
+    }
+    this.image = image;
+    this.imageFirst = 0;
+    this.imageLength = length;
+    this.imageState = IMAGE_COMPLETE;
   }
 
   toList(): [string, string][] {

@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { Action, LOG_LEVELS } from './abi.ts';
 import { PluginConfigError, PluginStartError } from './errors.ts';
-import { HeaderMap, lowerHeaderName } from './header-map.ts';
+import { HeaderMap, ImageArea, lowerHeaderName } from './header-map.ts';
 import { checkModule } from './module-check.ts';
 import { MetricStore, SharedDataStore, SharedQueueStore } from './stores.ts';
 import type { HeaderList, HostLog, HostOptions, LocalResponse, Plugin, RequestInput, RequestResult } from './types.ts';
@@ -60,6 +60,32 @@ function headerValue(raw: string, name: string): string {
     if (c > 0xff) wide = true;
   }
   return wide ? Buffer.from(raw, 'utf8').toString('latin1') : raw;
+}
+
+/**
+ * headerValue that also writes the value's bytes at `at` of `image` (room for 3 bytes per
+ * character needed), in the same pass over the characters: the codec's copy of the header bytes.
+ */
+function encodeHeaderValue(raw: string, name: string, image: Buffer, at: number): string {
+  if (typeof raw !== 'string') throw invalidHeader(name);
+  const length = raw.length;
+  // Printable ASCII is the rule: any other character makes `seen` negative and sends the value
+  // through the exact check.
+  let seen = 0;
+  for (let i = 0; i < length; i++) {
+    const c = raw.charCodeAt(i);
+    seen |= (0x7e - c) | (c - 0x20);
+    image[at + i] = c;
+  }
+  if (seen >= 0) return raw;
+  const value = headerValue(raw, name);
+  if (value !== raw) image.latin1Write(value, at);
+  return value;
+}
+
+/** Writes a byte string (chars 0–255, as earlier checked) at `at` of `image`. */
+function copyByteString(text: string, image: Buffer, at: number): void {
+  for (let i = 0; i < text.length; i++) image[at + i] = text.charCodeAt(i);
 }
 
 function configBuffer(config: string | object | undefined): Buffer {
@@ -143,28 +169,45 @@ export async function createHost(options: HostOptions): Promise<Plugin> {
     return vms[index];
   };
 
+  // The request codec's copy of header bytes (see header-map.ts), reused by every request.
+  const imageArea = new ImageArea();
+
   function requestHeaders(input: RequestInput): HeaderMap {
     const names = [':authority', ':path', ':method', ':scheme'];
     const values = ['', input.path === undefined ? '/' : headerValue(input.path, ':path'), input.method ?? 'GET', input.scheme ?? 'http'];
     let authority = input.authority === undefined ? undefined : headerValue(input.authority, ':authority');
+    // The regular entries' bytes go to the image (see header-map.ts) as they are checked.
+    let image = imageArea.reserve(4096, 0);
+    let at = 0;
+    let byteSize = 0;
     const headers = input.headers;
     if (headers) {
       for (let i = 0; i < headers.length; i++) {
         const entry = headers[i];
         const name = headerName(entry[0]);
-        const value = headerValue(entry[1], name);
+        const raw = entry[1];
         // The HTTP/1 codec turns Host into :authority; pseudo-headers come from the input fields.
         if (name === 'host' || name === ':authority') {
+          const value = headerValue(raw, name);
           authority ??= value;
           continue;
         }
-        if (name.charCodeAt(0) === 58) continue;
+        if (name.charCodeAt(0) === 58) {
+          headerValue(raw, name);
+          continue;
+        }
+        at += name.length + 1;
+        if (typeof raw === 'string' && at + 3 * raw.length + 1 > image.length) image = imageArea.reserve(at + 3 * raw.length + 1, at);
+        const value = encodeHeaderValue(raw, name, image, at);
+        at += value.length;
+        image[at++] = 0;
         names.push(name);
         values.push(value);
+        byteSize += name.length + value.length;
       }
     }
     values[0] = authority ?? 'localhost';
-    return HeaderMap.fromEntries(names, values);
+    return HeaderMap.withImage(names, values, 4, imageArea, byteSize);
   }
 
   function metadataOf(input: RequestInput): Record<string, unknown> {

@@ -3,7 +3,7 @@
 import { Action, LOG_LEVELS, MapType, Status, BufferType } from './abi.ts';
 import { HeaderMap, lowerHeaderName } from './header-map.ts';
 import { GuestMemory, writeByteString } from './memory.ts';
-import { readPairs, pairsSize, writePairs } from './pairs.ts';
+import { readPairs } from './pairs.ts';
 import { getProperty, type PluginAttributes, type StreamAttributes } from './properties.ts';
 import type { MetricStore, SharedDataStore, SharedQueueStore } from './stores.ts';
 import type { HostLog, LocalResponse } from './types.ts';
@@ -48,6 +48,35 @@ const ALLOC_ALLOWED: ReadonlySet<string> = new Set(['proxy_log', 'fd_write', 'cl
 
 type Fn = (...args: number[]) => number | undefined;
 
+const NAME_SLOTS = 128;
+const NAME_MAX = 64;
+
+/**
+ * Header names the module passes, decoded and lower-cased once: a module names the same few
+ * headers on every request. Direct-mapped on the bytes, bounded, compared byte for byte.
+ */
+class HeaderNameCache {
+  private readonly keys: (Uint8Array | undefined)[] = new Array(NAME_SLOTS).fill(undefined);
+  private readonly names: string[] = new Array(NAME_SLOTS).fill('');
+
+  /** The lower-cased name at [ptr, ptr+size) of `bytes` (bounds already checked). */
+  read(bytes: Buffer, ptr: number, size: number): string {
+    if (size === 0) return '';
+    if (size > NAME_MAX) return lowerHeaderName(bytes.latin1Slice(ptr, ptr + size));
+    const slot = (size * 7 + bytes[ptr] * 31 + bytes[ptr + (size >> 1)] * 5 + bytes[ptr + size - 1] * 17) & (NAME_SLOTS - 1);
+    const key = this.keys[slot];
+    if (key !== undefined && key.length === size) {
+      let k = 0;
+      while (k < size && key[k] === bytes[ptr + k]) k++;
+      if (k === size) return this.names[slot];
+    }
+    const name = lowerHeaderName(bytes.latin1Slice(ptr, ptr + size));
+    this.keys[slot] = Uint8Array.prototype.slice.call(bytes, ptr, ptr + size);
+    this.names[slot] = name;
+    return name;
+  }
+}
+
 export class Vm {
   failed = false;
   failure = '';
@@ -63,6 +92,7 @@ export class Vm {
   private current: StreamState | null = null;
   private readonly streams = new Map<number, StreamState>();
   private readonly malloc: Fn;
+  private readonly headerNames = new HeaderNameCache();
   private readonly callbacks: Record<string, Fn | undefined>;
   /** The one buffer the running callback may see (configuration, or the body being delivered). */
   private buffers: { type: number; data: Buffer } | null = null;
@@ -250,6 +280,15 @@ export class Vm {
 
   // ---- memory helpers -------------------------------------------------------------------------
 
+  /** A header name the module passes, lower-cased; undefined when outside memory. */
+  private headerName(ptr: number, size: number): string | undefined {
+    ptr >>>= 0;
+    size >>>= 0;
+    const bytes = this.memory.bytes;
+    if (ptr + size > bytes.length) return undefined;
+    return this.headerNames.read(bytes, ptr, size);
+  }
+
   private allocate(size: number): number {
     const saved = this.restricted;
     const savedPhase = this.restrictedPhase;
@@ -273,8 +312,7 @@ export class Vm {
       if (typeof data === 'string') writeByteString(this.memory.bytes, data, ptr);
       else data.copy(this.memory.bytes, ptr);
     }
-    if (!this.memory.u32(ptrPtr, ptr) || !this.memory.u32(sizePtr, size)) return Status.INVALID_MEMORY_ACCESS;
-    return Status.OK;
+    return this.memory.u32x2(ptrPtr, ptr, sizePtr, size) ? Status.OK : Status.INVALID_MEMORY_ACCESS;
   }
 
   private map(type: number, write: boolean): HeaderMap | null {
@@ -362,11 +400,12 @@ export class Vm {
         vm.guard('proxy_get_header_map_pairs');
         const map = vm.map(type, false);
         if (!map) return vm.missingMap();
-        const size = pairsSize(map.names, map.values);
+        const size = map.pairsSize();
         const ptr = vm.allocate(size);
-        if (ptr === 0 || !vm.memory.inBounds(ptr, size)) return S.INVALID_MEMORY_ACCESS;
-        writePairs(vm.memory.bytes, ptr, map.names, map.values);
-        return vm.memory.u32(ptrPtr, ptr) && vm.memory.u32(sizePtr, size) ? S.OK : S.INVALID_MEMORY_ACCESS;
+        const memory = vm.memory;
+        if (ptr === 0 || !memory.inBounds(ptr, size)) return S.INVALID_MEMORY_ACCESS;
+        map.writePairs(memory.bytes, memory.dataView, ptr);
+        return memory.u32x2(ptrPtr, ptr, sizePtr, size) ? S.OK : S.INVALID_MEMORY_ACCESS;
       },
       proxy_set_header_map_pairs(type, ptr, size) {
         const vm = vmOf();
@@ -382,44 +421,44 @@ export class Vm {
       proxy_get_header_map_value(type, keyPtr, keySize, valuePtrPtr, valueSizePtr) {
         const vm = vmOf();
         vm.guard('proxy_get_header_map_value');
-        const key = vm.memory.latin1(keyPtr, keySize);
+        const key = vm.headerName(keyPtr, keySize);
         if (key === undefined) return S.INVALID_MEMORY_ACCESS;
         const map = vm.map(type, false);
         if (!map) return vm.missingMap();
-        const value = map.get(lowerHeaderName(key));
+        const value = map.get(key);
         if (value === undefined) return S.NOT_FOUND;
         return vm.copyOut(value, valuePtrPtr, valueSizePtr);
       },
       proxy_add_header_map_value(type, keyPtr, keySize, valuePtr, valueSize) {
         const vm = vmOf();
         vm.guard('proxy_add_header_map_value');
-        const key = vm.memory.latin1(keyPtr, keySize);
+        const key = vm.headerName(keyPtr, keySize);
         const value = vm.memory.latin1(valuePtr, valueSize);
         if (key === undefined || value === undefined) return S.INVALID_MEMORY_ACCESS;
         const map = vm.map(type, true);
         if (!map) return S.BAD_ARGUMENT;
-        map.add(lowerHeaderName(key), value);
+        map.add(key, value);
         return S.OK;
       },
       proxy_replace_header_map_value(type, keyPtr, keySize, valuePtr, valueSize) {
         const vm = vmOf();
         vm.guard('proxy_replace_header_map_value');
-        const key = vm.memory.latin1(keyPtr, keySize);
+        const key = vm.headerName(keyPtr, keySize);
         const value = vm.memory.latin1(valuePtr, valueSize);
         if (key === undefined || value === undefined) return S.INVALID_MEMORY_ACCESS;
         const map = vm.map(type, true);
         if (!map) return S.BAD_ARGUMENT;
-        map.replace(lowerHeaderName(key), value);
+        map.replace(key, value);
         return S.OK;
       },
       proxy_remove_header_map_value(type, keyPtr, keySize) {
         const vm = vmOf();
         vm.guard('proxy_remove_header_map_value');
-        const key = vm.memory.latin1(keyPtr, keySize);
+        const key = vm.headerName(keyPtr, keySize);
         if (key === undefined) return S.INVALID_MEMORY_ACCESS;
         const map = vm.map(type, true);
         if (!map) return S.BAD_ARGUMENT;
-        map.remove(lowerHeaderName(key));
+        map.remove(key);
         return S.OK;
       },
       proxy_get_header_map_size(type, sizePtr) {
