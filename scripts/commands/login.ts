@@ -11,12 +11,12 @@ export function register(program: Command): void {
     .command('login')
     .description('run the login service: OIDC relying party, sessions, /oauth2/* and the Envoy ext_authz check');
   for (const setting of SETTINGS) {
-    if (setting.flag) command.option(`--${setting.flag} <value>`, `${setting.description} (env ${setting.env})`);
+    if (setting.flag) command.option(`--${setting.flag} <value>`, `${setting.description} (env ${setting.env}${setting.default ? `; default ${setting.default}` : ''})`);
   }
   command.addHelpText(
     'after',
     `\nEnvironment only (secrets): ${SETTINGS.filter((s) => !s.flag).map((s) => s.env).join(', ')}.\n` +
-      'Flags win over environment variables; defaults are in docs/login.md. A bad setting exits 2 and is named.',
+      'Flags win over environment variables (docs/login.md). A bad setting exits 2 and is named.',
   );
   command.action(async (options: Record<string, string>) => {
     const { runFromCommandLine, ConfigError } = await import('../../src/login/cli.ts');

@@ -93,7 +93,7 @@ export const SETTINGS: readonly Setting[] = [
   { env: 'REFRESH_COOLDOWN', flag: 'refresh-cooldown', default: '1m', description: 'minimum time between two refreshes of one session' },
   { env: 'LOGIN_STATE_MAX_AGE', flag: 'login-state-max-age', default: '10m', description: 'how long a started login may take' },
   { env: 'SESSION_COOKIE_NAME', flag: 'session-cookie-name', description: 'session cookie name; default __Host-oc-session on https origins, oc-session on http' },
-  { env: 'CHECK_PATH_PREFIX', flag: 'check-path-prefix', default: '', description: 'the ext_authz pathPrefix Envoy prepends to check paths, stripped before use' },
+  { env: 'CHECK_PATH_PREFIX', flag: 'check-path-prefix', default: '', description: 'the ext_authz pathPrefix Envoy prepends to check paths, stripped before use; /ext-authz behind this project\'s gateway, envoy/ and mesh config' },
   { env: 'PROVIDER_TIMEOUT', flag: 'provider-timeout', default: '5s', description: 'timeout of each request to the provider' },
   { env: 'LOG_LEVEL', flag: 'log-level', default: 'info', description: 'fatal, error, warn, info, debug, trace or silent' },
   { env: 'ALLOW_INSECURE_ISSUER', flag: 'allow-insecure-issuer', default: 'false', description: 'allow an http:// issuer that is not loopback (never in production)' },
