@@ -1,4 +1,4 @@
-// A minimal browser for driving login flows in tests and the bench: a cookie jar that keeps
+// A minimal browser for driving login flows in tests (login service, identity provider) and the bench: a cookie jar that keeps
 // cookies as a browser does (host-only, Path, Max-Age/Expires, Secure), manual redirects, the
 // Sec-Fetch-* and Origin headers a browser sends, and form submission. Virtual origins (e.g.
 // https://app.test) can be mapped to a local server, standing in for the gateway's TLS listener.
@@ -38,6 +38,11 @@ function defaultPath(url: URL): string {
   if (!path.startsWith('/') || path === '/') return '/';
   const last = path.lastIndexOf('/');
   return last === 0 ? '/' : path.slice(0, last);
+}
+
+/** The request a browser makes for the next hop: 307/308 keep method and body; 301/302/303 turn into a GET navigation. */
+function nextHop(status: number, previous: RequestOptions, from: string): RequestOptions {
+  return status === 307 || status === 308 ? { ...previous, from } : { navigate: true, from };
 }
 
 function pathMatches(requestPath: string, cookiePath: string): boolean {
@@ -162,13 +167,31 @@ export class Browser {
       hops.push(response);
       const location = response.headers.get('location');
       if (response.status < 300 || response.status >= 400 || !location) return hops;
-      const next = new URL(location, current).href;
-      // 307/308 keep method and body; 301/302/303 turn into GET.
-      request = response.status === 307 || response.status === 308 ? { ...request, from: current } : { navigate: true, from: hops.length > 0 ? current : undefined };
-      current = next;
+      request = nextHop(response.status, request, current);
+      current = new URL(location, current).href;
     }
     if (!throwOnLimit) return hops;
     throw new Error(`more than ${maxHops} redirects from ${target}`);
+  }
+
+  /**
+   * Follows redirects like `navigate`, but stops before requesting a URL that starts with `stopAt`
+   * (e.g. a relying party's callback that nothing serves) and returns that URL; otherwise returns
+   * the page the redirects end on.
+   */
+  async follow(target: string, stopAt: string, options: RequestOptions = {}): Promise<{ url: string; response?: BrowserResponse }> {
+    let current = target;
+    let request = options;
+    for (let hop = 0; hop < 20; hop++) {
+      const response = await this.request(current, request);
+      const location = response.headers.get('location');
+      if (response.status < 300 || response.status >= 400 || !location) return { url: current, response };
+      const next = new URL(location, current).href;
+      if (next.startsWith(stopAt)) return { url: next };
+      request = nextHop(response.status, request, current);
+      current = next;
+    }
+    throw new Error(`more than 20 redirects from ${target}`);
   }
 
   /** Submits the first form of an HTML page (hidden inputs and the first named submit button). */

@@ -266,7 +266,7 @@ describe('the provider', () => {
         oidc.buildAuthorizationUrl(stack.config, { redirect_uri: REDIRECT_URI, scope: 'openid', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' }).href,
         REDIRECT_URI,
       );
-      const html = await page.response!.text();
+      const html = page.response!.body;
       assert.match(page.url, /\/interaction\/[^/]+$/);
       assert.match(html, /<form method="post" action="\/interaction\/[^"]+\/login"/);
       assert.match(html, /name="password" type="password"/);

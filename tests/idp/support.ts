@@ -1,9 +1,11 @@
-// Drives the identity provider stand-in like a browser + relying party: a cookie jar, manual
-// redirects, the real login form, and openid-client v6 for the protocol (PKCE, state, nonce).
+// Drives the identity provider stand-in like a browser + relying party: the shared test browser
+// (scripts/lib/browser.ts: cookie jar, manual redirects), the real login form, and openid-client v6
+// for the protocol (PKCE, state, nonce).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as oidc from 'openid-client';
+import { Browser } from '../../scripts/lib/browser.ts';
 import { startIdentityProvider, type RunningIdentityProvider } from '../../src/harness/idp/index.ts';
 import { startOnboarding, type RunningOnboarding } from '../../src/harness/onboarding/index.ts';
 import { loadSeed } from '../../src/harness/seed/index.ts';
@@ -86,40 +88,7 @@ export async function startStack(
   };
 }
 
-/** A minimal browser: one cookie jar (all on 127.0.0.1), redirects followed by hand. */
-export class Browser {
-  readonly cookies = new Map<string, string>();
-
-  async request(url: string, init: RequestInit = {}): Promise<Response> {
-    const headers = new Headers(init.headers);
-    if (this.cookies.size > 0) headers.set('cookie', [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; '));
-    const response = await fetch(url, { ...init, headers, redirect: 'manual' });
-    for (const line of response.headers.getSetCookie()) {
-      const [pair] = line.split(';', 1);
-      const at = pair!.indexOf('=');
-      const name = pair!.slice(0, at);
-      const value = pair!.slice(at + 1);
-      if (value === '' || /expires=Thu, 01 Jan 1970/i.test(line) || /max-age=0/i.test(line)) this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
-    return response;
-  }
-
-  /** Follows redirects until one leaves for `stopAt` (returned) or a page is served (returned). */
-  async follow(url: string, stopAt: string, init: RequestInit = {}): Promise<{ url: string; response?: Response }> {
-    let current = url;
-    let response = await this.request(current, init);
-    for (let hops = 0; hops < 20; hops++) {
-      const location = response.headers.get('location');
-      if (response.status < 300 || response.status >= 400 || !location) return { url: current, response };
-      await response.body?.cancel();
-      current = new URL(location, current).href;
-      if (current.startsWith(stopAt)) return { url: current };
-      response = await this.request(current);
-    }
-    throw new Error('too many redirects');
-  }
-}
+export { Browser };
 
 export interface LoginStart {
   authorizationUrl: URL;
@@ -147,15 +116,16 @@ export async function startLogin(config: oidc.Configuration, scope = 'openid ema
 export async function submitLogin(browser: Browser, start: LoginStart, email: string, password: string) {
   const page = await browser.follow(start.authorizationUrl.href, REDIRECT_URI);
   if (!page.response) return { callback: new URL(page.url) };
-  const html = await page.response.text();
+  const html = page.response.body;
   const action = /<form method="post" action="([^"]+)"/.exec(html)?.[1];
   if (!action) throw new Error(`no login form at ${page.url}: ${html.slice(0, 200)}`);
   const result = await browser.follow(new URL(action.replace(/&amp;/g, '&'), page.url).href, REDIRECT_URI, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ email, password }).toString(),
+    form: { email, password },
+    from: page.url,
+    navigate: true,
   });
-  if (result.response) return { status: result.response.status, html: await result.response.text() };
+  if (result.response) return { status: result.response.status, html: result.response.body };
   return { callback: new URL(result.url) };
 }
 
