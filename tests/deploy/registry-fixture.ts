@@ -4,10 +4,10 @@
 // registry semantics behind it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, request as httpRequest, type Server } from 'node:http';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
+import { listen } from '../support/http.ts';
 
 export interface Registry {
   /** host:port */
@@ -65,7 +65,7 @@ export async function startAuthProxy(upstream: string, mode: 'basic' | 'bearer',
   const basic = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
   const token = `token-${Math.random().toString(36).slice(2)}`;
   const state = { rejected: 0 };
-  const server: Server = createServer((req, res) => {
+  const server = await listen((req, res) => {
     const selfUrl = `http://${req.headers.host}`;
     if (req.url?.startsWith('/token')) {
       const url = new URL(req.url, selfUrl);
@@ -93,13 +93,11 @@ export async function startAuthProxy(upstream: string, mode: 'basic' | 'bearer',
     forward.on('error', () => res.writeHead(502).end());
     req.pipe(forward);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
   return {
-    address: `127.0.0.1:${port}`,
+    address: `127.0.0.1:${server.port}`,
     get rejected() {
       return state.rejected;
     },
-    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    stop: server.close,
   };
 }

@@ -1,8 +1,9 @@
 // Real HTTP peers for the handler on 127.0.0.1 (ephemeral port): an OAuth token endpoint and
 // onboarding's `GET /users/{id}`, each with switchable misbehaviour.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
+import { listen } from '../support/http.ts';
 import type { PreTokenGenerationEvent } from '../../src/enrichment/index.ts';
 
 export const CLIENT_ID = 'm2m client';
@@ -31,7 +32,6 @@ export function loadEvent(name: string): PreTokenGenerationEvent {
 }
 
 export async function startFakes(): Promise<Fakes> {
-  const sockets = new Set<Socket>();
   let resetDone = false;
   let rejectedOnce = false;
   const fakes = {
@@ -46,7 +46,7 @@ export async function startFakes(): Promise<Fakes> {
   const json = (res: ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   };
-  const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
+  const server = await listen(async (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks).toString('utf8');
@@ -84,13 +84,7 @@ export async function startFakes(): Promise<Fakes> {
     }
     json(res, 404, { error: 'no route' });
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  fakes.url = `http://127.0.0.1:${port}`;
+  fakes.url = server.url;
   fakes.tokenUrl = `${fakes.url}/oauth2/token`;
   fakes.onboardingUrl = `${fakes.url}/onboarding`;
   fakes.reset = () => {
@@ -103,11 +97,8 @@ export async function startFakes(): Promise<Fakes> {
     rejectedOnce = false;
   };
   fakes.reset();
-  fakes.close = () =>
-    new Promise<void>((resolve) => {
-      for (const socket of sockets) socket.destroy();
-      server.close(() => resolve());
-    });
+  // Also ends the connections a 'hang' request left open.
+  fakes.close = server.close;
   return fakes;
 }
 

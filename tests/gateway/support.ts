@@ -1,11 +1,13 @@
 // Real servers for the gateway suites: an upstream that records what it received, a JWKS endpoint
 // with a signing key, a scriptable auth service. Every one listens on 127.0.0.1 with a free port.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Writable } from 'node:stream';
 import { SignJWT, exportJWK, generateKeyPair, type JWTPayload } from 'jose';
 import { pino, type Logger } from 'pino';
 import { Agent } from 'undici';
+import { listen, type TestServer } from '../support/http.ts';
+
+export { listen, type TestServer };
 
 export interface Recorded {
   method: string;
@@ -13,29 +15,6 @@ export interface Recorded {
   headers: Record<string, string | string[] | undefined>;
   rawHeaders: string[];
   body: Buffer;
-}
-
-export interface TestServer {
-  url: string;
-  port: number;
-  server: Server;
-  close(): Promise<void>;
-}
-
-export async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<TestServer> {
-  const server = createServer(handler);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    server,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
 }
 
 /** An upstream that records each request and answers JSON describing it (or runs `respond`). */

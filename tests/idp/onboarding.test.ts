@@ -3,13 +3,12 @@
 // handler. Tokens here are signed by a key served from a local JWKS endpoint.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen, type TestServer } from '../support/http.ts';
 import { SignJWT, exportJWK, generateKeyPair, type CryptoKey, type JWTPayload } from 'jose';
 import { startOnboarding, bearerToken, type RunningOnboarding } from '../../src/harness/onboarding/index.ts';
 import { seed, ADMIN } from './support.ts';
 
-let jwksServer: Server;
+let jwksServer: TestServer;
 let issuer: string;
 let key: CryptoKey;
 let otherKey: CryptoKey;
@@ -21,17 +20,15 @@ before(async () => {
   const pair = await generateKeyPair('RS256', { extractable: true });
   key = pair.privateKey;
   const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
-  jwksServer = createServer((req, res) => {
+  jwksServer = await listen((_req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] }));
   });
-  await new Promise<void>((resolve) => jwksServer.listen(0, '127.0.0.1', resolve));
-  issuer = `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/eu-west-1_Test`;
+  issuer = `${jwksServer.url}/eu-west-1_Test`;
   onboarding = await startOnboarding({ issuer, jwksUri: `${issuer}/.well-known/jwks.json`, seed, onRequest: (entry) => seen.push(entry) });
 });
 after(async () => {
   await onboarding.close();
-  jwksServer.closeAllConnections();
-  await new Promise<void>((resolve) => jwksServer.close(() => resolve()));
+  await jwksServer.close();
 });
 
 function token(claims: JWTPayload = {}, options: { signer?: CryptoKey; alg?: string; expiresIn?: string | number } = {}) {
