@@ -2,24 +2,12 @@
 // host, which runs the built filter with Envoy's semantics, and takes back the mutated headers or
 // the filter's local reply. When an earlier filter already answered, the plugin still sees the
 // stream's create/log/done/delete callbacks, as in Envoy (`skipHeaders`).
+import type { RequestInput, RequestResult } from '../host/types.ts';
 import { localResponse, type FilterRequest, type LocalResponse } from './types.ts';
-import type { HeaderList } from './headers.ts';
 
-/** The part of src/host's Plugin this stage uses (structural, so tests can pass a stand-in). */
+/** The part of src/host's Plugin this stage uses (a subset, so tests can pass a stand-in). */
 export interface WasmPlugin {
-  request(input: {
-    method?: string;
-    path?: string;
-    authority?: string;
-    scheme?: string;
-    headers?: HeaderList;
-    sourceAddress?: string;
-    metadata?: Record<string, unknown>;
-    skipHeaders?: boolean;
-  }): {
-    headers: HeaderList;
-    localResponse: { status: number; details: string; body?: string; headers?: HeaderList } | null;
-  };
+  request(input: Pick<RequestInput, 'method' | 'path' | 'authority' | 'scheme' | 'headers' | 'sourceAddress' | 'metadata' | 'skipHeaders'>): Pick<RequestResult, 'headers' | 'localResponse'>;
   close(): void;
 }
 

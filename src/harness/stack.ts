@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { Agent, request } from 'undici';
 import { createHandler } from '../enrichment/index.ts';
-import { DEFAULT_CHECK_PATH_PREFIX, startGateway, ensureLocalCertificates, loadRoutesFile, type RunningGateway, type WasmPlugin } from '../gateway/index.ts';
+import { DEFAULT_CHECK_PATH_PREFIX, startGateway, ensureLocalCertificates, loadRoutesFile, type RunningGateway } from '../gateway/index.ts';
 import type { AccessLogEntry } from '../gateway/access-log.ts';
 import { createHost } from '../host/index.ts';
 import { initKeys, loadSecrets } from '../keys/index.ts';
@@ -313,7 +313,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       },
       extAuthz: { service: login.url },
       jwtAuthn: { issuer: idp.issuer, jwksUri: idp.jwksUri, audiences: [APP_CLIENT_ID] },
-      plugin: plugin as WasmPlugin,
+      plugin,
       m2m: {
         verify: async (token) => {
           try {
