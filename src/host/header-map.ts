@@ -23,12 +23,37 @@ export function lowerHeaderName(name: string): string {
 }
 
 /**
+ * A header name's bytes as little-endian 32-bit words at offsets 0, 4, 8… and a last one ending at
+ * the name's end (overlapping the one before), so a name of 4 bytes or more is written with whole
+ * words and nothing past its end; shorter names have no words. Names are few: kept in a bounded map.
+ */
+const NAME_WORDS = new Map<string, Int32Array>();
+const NAME_WORDS_MAX = 4096;
+
+function nameWords(name: string): Int32Array {
+  let words = NAME_WORDS.get(name);
+  if (words !== undefined) return words;
+  const length = name.length;
+  words = new Int32Array(length < 4 ? 0 : (length + 3) >> 2);
+  for (let j = 0; j < words.length; j++) {
+    const at = Math.min(4 * j, length - 4);
+    words[j] = (name.charCodeAt(at) & 0xff) | ((name.charCodeAt(at + 1) & 0xff) << 8) | ((name.charCodeAt(at + 2) & 0xff) << 16) | ((name.charCodeAt(at + 3) & 0xff) << 24);
+  }
+  if (NAME_WORDS.size < NAME_WORDS_MAX) NAME_WORDS.set(name, words);
+  return words;
+}
+
+/**
  * A reusable byte area for the request maps' images. Requests run one at a time, so one area per
  * plugin serves them all: the map that wrote it last owns it, any other map's image is gone.
  */
 export class ImageArea {
   bytes: Buffer = Buffer.allocUnsafeSlow(4096);
+  view: DataView = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.length);
   owner: HeaderMap | null = null;
+  /** The name and its words seen at each entry position last time (requests repeat their names). */
+  readonly lastNames: string[] = [];
+  readonly lastWords: Int32Array[] = [];
 
   /** Makes room for `size` bytes, keeping the first `keep`. */
   reserve(size: number, keep: number): Buffer {
@@ -36,26 +61,29 @@ export class ImageArea {
       const grown = Buffer.allocUnsafeSlow(Math.max(size, this.bytes.length * 2));
       if (keep > 0) grown.set(this.bytes.subarray(0, keep));
       this.bytes = grown;
+      this.view = new DataView(grown.buffer, grown.byteOffset, grown.length);
     }
     return this.bytes;
   }
 }
 
 const IMAGE_NONE = 0;
-/** The image holds the values' bytes and NULs; the names are not written yet. */
+/** The image holds the values' bytes and NULs (not :authority's); the names are not written yet. */
 const IMAGE_VALUES = 1;
 const IMAGE_COMPLETE = 2;
 
 export class HeaderMap {
   /**
-   * The pairs' data section of entries `imageFirst`… (names and values, each followed by a NUL),
-   * when imageState says so; the entries before (the pseudo-headers) are written from the strings.
+   * The pairs' data section of entries `imageFirst`… at [imageStart, imageEnd) of `image` (names
+   * and values, each followed by a NUL), when imageState says so; entries before `imageFirst` are
+   * written from their strings.
    */
   private image: Buffer | null = null;
   private imageArea: ImageArea | null = null;
   private imageState = IMAGE_NONE;
   private imageFirst = 0;
-  private imageLength = 0;
+  private imageStart = 0;
+  private imageEnd = 0;
 
   constructor(
     readonly names: string[] = [],
@@ -68,17 +96,18 @@ export class HeaderMap {
   }
 
   /**
-   * A map whose entries from `first` on have their values' bytes in `area` already, where the
-   * pairs' data section puts them (each followed by a NUL, the names' places left free);
-   * `byteSize` is the sum of those entries' name and value lengths.
+   * A map whose entries from `first` on have their values' bytes in `area` already, from `start`
+   * to `end`, where the pairs' data section puts them (each followed by a NUL, the names' places
+   * left free). With `first` 0 the first entry's value and its NUL are not written either.
    */
-  static withImage(names: string[], values: string[], first: number, area: ImageArea, byteSize: number): HeaderMap {
+  static withImage(names: string[], values: string[], area: ImageArea, first: number, start: number, end: number): HeaderMap {
     const map = new HeaderMap(names, values);
     map.imageArea = area;
     map.image = area.bytes;
     map.imageState = IMAGE_VALUES;
     map.imageFirst = first;
-    map.imageLength = byteSize + 2 * (names.length - first);
+    map.imageStart = start;
+    map.imageEnd = end;
     area.owner = map;
     return map;
   }
@@ -201,20 +230,41 @@ export class HeaderMap {
     }
     const image = this.image!;
     if (this.imageState === IMAGE_VALUES) {
-      // Fill in the names between the values the codec wrote.
-      let p = 0;
+      // Fill in the names between the values the codec wrote (and the first value, if it is ours).
+      const area = this.imageArea!;
+      const view = area.view;
+      const lastNames = area.lastNames;
+      const lastWords = area.lastWords;
+      let p = this.imageStart;
       for (let i = first; i < count; i++) {
         const name = names[i];
         const nameLength = name.length;
-        for (let k = 0; k < nameLength; k++) image[p + k] = name.charCodeAt(k);
+        if (nameLength < 4) {
+          for (let k = 0; k < nameLength; k++) image[p + k] = name.charCodeAt(k);
+        } else {
+          let words: Int32Array;
+          if (lastNames[i] === name) words = lastWords[i];
+          else {
+            words = nameWords(name);
+            lastNames[i] = name;
+            lastWords[i] = words;
+          }
+          const last = words.length - 1;
+          for (let j = 0; j < last; j++) view.setInt32(p + 4 * j, words[j], true);
+          view.setInt32(p + nameLength - 4, words[last], true);
+        }
         p += nameLength;
-        image[p] = 0;
-        p += values[i].length + 2;
+        image[p++] = 0;
+        if (i === 0) {
+          p += writeByteString(image, values[0], p);
+          image[p++] = 0;
+        } else p += values[i].length + 1;
       }
       this.imageState = IMAGE_COMPLETE;
     }
-    const length = this.imageLength;
-    if (length > 0) target.set(length === image.length ? image : image.subarray(0, length), at);
+    const start = this.imageStart;
+    const length = this.imageEnd - start;
+    if (length > 0) target.set(new Uint8Array(image.buffer, image.byteOffset + start, length), at);
   }
 
   /** Serializes every entry into an image of the map's own (after a change, or without a codec image). */
@@ -236,7 +286,8 @@ export class HeaderMap {
     }
     this.image = image;
     this.imageFirst = 0;
-    this.imageLength = length;
+    this.imageStart = 0;
+    this.imageEnd = length;
     this.imageState = IMAGE_COMPLETE;
   }
 

@@ -19,6 +19,9 @@ function invalidHeader(name: unknown): TypeError {
   return new TypeError(`invalid request header ${JSON.stringify(String(name).slice(0, 64))}`);
 }
 
+/** Room for :authority's name, NUL and value before the other pseudo-headers in a request image. */
+const AUTHORITY_ROOM = 11 + 512;
+
 // Header names repeat from request to request: remember validated ones (bounded, so hostile
 // clients cannot grow it without limit).
 const KNOWN_NAMES = new Map<string, string>();
@@ -174,12 +177,32 @@ export async function createHost(options: HostOptions): Promise<Plugin> {
 
   function requestHeaders(input: RequestInput): HeaderMap {
     const names = [':authority', ':path', ':method', ':scheme'];
-    const values = ['', input.path === undefined ? '/' : headerValue(input.path, ':path'), input.method ?? 'GET', input.scheme ?? 'http'];
+    const method = input.method ?? 'GET';
+    const scheme = input.scheme ?? 'http';
+    const rawPath = input.path ?? '/';
     let authority = input.authority === undefined ? undefined : headerValue(input.authority, ':authority');
-    // The regular entries' bytes go to the image (see header-map.ts) as they are checked.
-    let image = imageArea.reserve(4096, 0);
-    let at = 0;
-    let byteSize = 0;
+    // The image (see header-map.ts): the regular entries from `regular` on, the pseudo-headers
+    // right before, :authority's value (known only after the Host header) written by the map.
+    // The tail after :authority's value: NUL ":path" NUL path NUL ":method" NUL method NUL
+    // ":scheme" NUL scheme NUL.
+    const pathRoom = typeof rawPath === 'string' ? rawPath.length : 0;
+    const tail = 26 + pathRoom + method.length + scheme.length;
+    const regular = AUTHORITY_ROOM + tail;
+    let image = imageArea.reserve(regular + 2 * pathRoom + 1024, 0);
+    const tailStart = regular - tail;
+    let p = tailStart + 7;
+    const path = encodeHeaderValue(rawPath, ':path', image, p);
+    p += path.length;
+    image[p] = 0;
+    p += 9;
+    copyByteString(method, image, p);
+    p += method.length;
+    image[p] = 0;
+    p += 9;
+    copyByteString(scheme, image, p);
+    image[p + scheme.length] = 0;
+    const values = [authority ?? '', path, method, scheme];
+    let at = regular;
     const headers = input.headers;
     if (headers) {
       for (let i = 0; i < headers.length; i++) {
@@ -203,11 +226,15 @@ export async function createHost(options: HostOptions): Promise<Plugin> {
         image[at++] = 0;
         names.push(name);
         values.push(value);
-        byteSize += name.length + value.length;
       }
     }
-    values[0] = authority ?? 'localhost';
-    return HeaderMap.withImage(names, values, 4, imageArea, byteSize);
+    authority ??= 'localhost';
+    values[0] = authority;
+    const start = tailStart - 11 - authority.length;
+    // A path with characters above 0xff grew in UTF-8, a long authority has no room: then the
+    // pseudo-headers are written from their strings.
+    if (path.length !== pathRoom || start < 0) return HeaderMap.withImage(names, values, imageArea, 4, regular, at);
+    return HeaderMap.withImage(names, values, imageArea, 0, start, at);
   }
 
   function metadataOf(input: RequestInput): Record<string, unknown> {

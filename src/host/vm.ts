@@ -56,22 +56,29 @@ const NAME_MAX = 64;
  * headers on every request. Direct-mapped on the bytes, bounded, compared byte for byte.
  */
 class HeaderNameCache {
-  private readonly keys: (Uint8Array | undefined)[] = new Array(NAME_SLOTS).fill(undefined);
+  private readonly keys: (DataView | undefined)[] = new Array(NAME_SLOTS).fill(undefined);
   private readonly names: string[] = new Array(NAME_SLOTS).fill('');
 
-  /** The lower-cased name at [ptr, ptr+size) of `bytes` (bounds already checked). */
-  read(bytes: Buffer, ptr: number, size: number): string {
+  /** The lower-cased name at [ptr, ptr+size) of `bytes` (`data` views the same memory; bounds checked). */
+  read(bytes: Buffer, data: DataView, ptr: number, size: number): string {
     if (size === 0) return '';
     if (size > NAME_MAX) return lowerHeaderName(bytes.latin1Slice(ptr, ptr + size));
     const slot = (size * 7 + bytes[ptr] * 31 + bytes[ptr + (size >> 1)] * 5 + bytes[ptr + size - 1] * 17) & (NAME_SLOTS - 1);
     const key = this.keys[slot];
-    if (key !== undefined && key.length === size) {
+    if (key !== undefined && key.byteLength === size) {
+      // Four bytes at a time, then the rest.
       let k = 0;
-      while (k < size && key[k] === bytes[ptr + k]) k++;
-      if (k === size) return this.names[slot];
+      const words = size & ~3;
+      while (k < words && key.getInt32(k, true) === data.getInt32(ptr + k, true)) k += 4;
+      if (k >= words) {
+        while (k < size && key.getUint8(k) === bytes[ptr + k]) k++;
+        if (k === size) return this.names[slot];
+      }
     }
     const name = lowerHeaderName(bytes.latin1Slice(ptr, ptr + size));
-    this.keys[slot] = Uint8Array.prototype.slice.call(bytes, ptr, ptr + size);
+    const copy = new Uint8Array(size);
+    copy.set(bytes.subarray(ptr, ptr + size));
+    this.keys[slot] = new DataView(copy.buffer);
     this.names[slot] = name;
     return name;
   }
@@ -284,9 +291,10 @@ export class Vm {
   private headerName(ptr: number, size: number): string | undefined {
     ptr >>>= 0;
     size >>>= 0;
-    const bytes = this.memory.bytes;
+    const memory = this.memory;
+    const bytes = memory.bytes;
     if (ptr + size > bytes.length) return undefined;
-    return this.headerNames.read(bytes, ptr, size);
+    return this.headerNames.read(bytes, memory.dataView, ptr, size);
   }
 
   private allocate(size: number): number {
