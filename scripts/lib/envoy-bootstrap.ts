@@ -8,15 +8,7 @@ import { GATEWAY_PORTS, ROUTES, SERVICES, serviceByName, type Route, type Servic
 import { HOST_ENV_SETTINGS } from '../../src/topology/plugin-settings.ts';
 import { pluginEnvironment } from '../../src/harness/plugin-env.ts';
 import { ONBOARDING_SCOPE } from '../../src/harness/onboarding/index.ts';
-import {
-  DEFAULT_CHECK_HEADERS,
-  DEFAULT_CHECK_PATH_PREFIX,
-  DEFAULT_DOWNSTREAM_ON_ALLOW,
-  DEFAULT_DOWNSTREAM_ON_DENY,
-  DEFAULT_EXT_AUTHZ_TIMEOUT_MS,
-  DEFAULT_STATUS_ON_ERROR,
-  DEFAULT_UPSTREAM_ON_ALLOW,
-} from '../../src/gateway/ext-authz.ts';
+import { EXT_AUTHZ_DEFAULTS } from '../../src/gateway/ext-authz.ts';
 
 export const JWT_PAYLOAD_HEADER = 'x-envoy-jwt-payload';
 /** Where jwt_authn puts verified claims: metadata.filter_metadata["envoy.filters.http.jwt_authn"].payload. */
@@ -135,19 +127,19 @@ function extAuthzFilter(options: EnvoyOptions) {
       transport_api_version: 'V3',
       // The login service failing or unreachable → statusOnError, never let requests through.
       failure_mode_allow: false,
-      status_on_error: { code: STATUS_CODE_NAMES[DEFAULT_STATUS_ON_ERROR] },
-      allowed_headers: exact(DEFAULT_CHECK_HEADERS),
+      status_on_error: { code: STATUS_CODE_NAMES[EXT_AUTHZ_DEFAULTS.statusOnError] },
+      allowed_headers: exact(EXT_AUTHZ_DEFAULTS.includeRequestHeadersInCheck),
       http_service: {
         server_uri: {
           uri: `http://${options.host}:${options.servicePorts['login-service']}`,
           cluster: 'login-service',
-          timeout: `${DEFAULT_EXT_AUTHZ_TIMEOUT_MS / 1000}s`,
+          timeout: `${EXT_AUTHZ_DEFAULTS.timeoutMs / 1000}s`,
         },
-        path_prefix: DEFAULT_CHECK_PATH_PREFIX,
+        path_prefix: EXT_AUTHZ_DEFAULTS.pathPrefix,
         authorization_response: {
-          allowed_upstream_headers: exact(DEFAULT_UPSTREAM_ON_ALLOW),
-          allowed_client_headers_on_success: exact(DEFAULT_DOWNSTREAM_ON_ALLOW),
-          allowed_client_headers: exact(DEFAULT_DOWNSTREAM_ON_DENY),
+          allowed_upstream_headers: exact(EXT_AUTHZ_DEFAULTS.headersToUpstreamOnAllow),
+          allowed_client_headers_on_success: exact(EXT_AUTHZ_DEFAULTS.headersToDownstreamOnAllow),
+          allowed_client_headers: exact(EXT_AUTHZ_DEFAULTS.headersToDownstreamOnDeny),
         },
       },
     },

@@ -6,15 +6,7 @@
 // in istio/base/*.yaml: they hold deployment choices, not topology.
 import { stringify } from 'yaml';
 import { ROUTES, SERVICES, serviceByName, type Route, type ServiceName } from '../../src/topology/index.ts';
-import {
-  DEFAULT_CHECK_HEADERS,
-  DEFAULT_CHECK_PATH_PREFIX,
-  DEFAULT_DOWNSTREAM_ON_ALLOW,
-  DEFAULT_DOWNSTREAM_ON_DENY,
-  DEFAULT_EXT_AUTHZ_TIMEOUT_MS,
-  DEFAULT_STATUS_ON_ERROR,
-  DEFAULT_UPSTREAM_ON_ALLOW,
-} from '../../src/gateway/ext-authz.ts';
+import { EXT_AUTHZ_DEFAULTS } from '../../src/gateway/ext-authz.ts';
 
 /** Kubernetes names the manifests share. Kept here (not in src/topology): only the cluster needs them. */
 export const K8S = {
@@ -150,7 +142,7 @@ export function m2mPolicies(): Record<string, unknown>[] {
 
 /**
  * The meshConfig fragment (Helm values for istiod) that declares the login service as a provider.
- * Every ext_authz setting is the local gateway's default (src/gateway/ext-authz.ts), so the Node
+ * Every ext_authz setting is EXT_AUTHZ_DEFAULTS (src/gateway/ext-authz.ts), so the Node
  * gateway, envoy/ and the mesh agree. Envoy always adds host, method, path and authorization to the
  * check; the original path and query are the check request's own path (after `pathPrefix`).
  */
@@ -163,16 +155,16 @@ export function meshConfigValues(): Record<string, unknown> {
           envoyExtAuthzHttp: {
             service: serviceHost('login-service'),
             port: serviceByName('login-service').port,
-            timeout: `${DEFAULT_EXT_AUTHZ_TIMEOUT_MS / 1000}s`,
+            timeout: `${EXT_AUTHZ_DEFAULTS.timeoutMs / 1000}s`,
             // The login service's CHECK_PATH_PREFIX must be the same.
-            pathPrefix: DEFAULT_CHECK_PATH_PREFIX,
+            pathPrefix: EXT_AUTHZ_DEFAULTS.pathPrefix,
             // A login service that cannot answer must never let a request through.
             failOpen: false,
-            statusOnError: String(DEFAULT_STATUS_ON_ERROR),
-            includeRequestHeadersInCheck: [...DEFAULT_CHECK_HEADERS],
-            headersToUpstreamOnAllow: [...DEFAULT_UPSTREAM_ON_ALLOW],
-            headersToDownstreamOnAllow: [...DEFAULT_DOWNSTREAM_ON_ALLOW],
-            headersToDownstreamOnDeny: [...DEFAULT_DOWNSTREAM_ON_DENY],
+            statusOnError: String(EXT_AUTHZ_DEFAULTS.statusOnError),
+            includeRequestHeadersInCheck: [...EXT_AUTHZ_DEFAULTS.includeRequestHeadersInCheck],
+            headersToUpstreamOnAllow: [...EXT_AUTHZ_DEFAULTS.headersToUpstreamOnAllow],
+            headersToDownstreamOnAllow: [...EXT_AUTHZ_DEFAULTS.headersToDownstreamOnAllow],
+            headersToDownstreamOnDeny: [...EXT_AUTHZ_DEFAULTS.headersToDownstreamOnDeny],
           },
         },
       ],

@@ -3,7 +3,7 @@
 // only the allowed request headers; 200 lets the request on with `headersToUpstreamOnAllow` set on
 // it; any other status below 500 goes back to the client as the auth service wrote it (a 302 to the
 // login page reaches the browser); 5xx, a timeout or a connection error → `statusOnError`.
-// The DEFAULT_* settings are the deployed ones: scripts/lib/manifests.ts renders them into the mesh
+// EXT_AUTHZ_DEFAULTS are the deployed settings: scripts/lib/manifests.ts renders them into the mesh
 // config and scripts/lib/envoy-bootstrap.ts into envoy/, so all three behave alike.
 import { Pool } from 'undici';
 import { all, first, fromUndici, set, type HeaderList } from './headers.ts';
@@ -12,51 +12,50 @@ import { localResponse, type FilterRequest, type LocalResponse } from './types.t
 export interface ExtAuthzConfig {
   /** Origin of the authorization service, e.g. http://127.0.0.1:4180. */
   service: string;
-  /** Prepended to the original path in the check request (Istio `pathPrefix`). Default DEFAULT_CHECK_PATH_PREFIX; '' for none. */
+  /** Prepended to the original path in the check request (Istio `pathPrefix`); '' for none. */
   pathPrefix?: string;
-  /** Default DEFAULT_EXT_AUTHZ_TIMEOUT_MS. */
   timeoutMs?: number;
   /** Istio `includeRequestHeadersInCheck`; Envoy always adds host, method, path, authorization. */
-  includeRequestHeadersInCheck?: string[];
+  includeRequestHeadersInCheck?: readonly string[];
   /** Istio `headersToUpstreamOnAllow`: set (replacing client copies) on the forwarded request. */
-  headersToUpstreamOnAllow?: string[];
+  headersToUpstreamOnAllow?: readonly string[];
   /** Istio `headersToDownstreamOnAllow`: added to the response the client gets. */
-  headersToDownstreamOnAllow?: string[];
-  /** Istio `headersToDownstreamOnDeny`; default DEFAULT_DOWNSTREAM_ON_DENY. */
-  headersToDownstreamOnDeny?: string[];
-  /** Istio `statusOnError`; default DEFAULT_STATUS_ON_ERROR. */
+  headersToDownstreamOnAllow?: readonly string[];
+  /** Istio `headersToDownstreamOnDeny`: passed to the client with a denial. */
+  headersToDownstreamOnDeny?: readonly string[];
+  /** Istio `statusOnError`: the status for an auth service that failed (5xx, timeout, unreachable). */
   statusOnError?: number;
 }
 
-/**
- * What the login service reads in a check, and nothing more: the session cookie, `accept` and
- * `sec-fetch-mode` (navigation → 302, API → 401) and the request id for log correlation. It builds
- * every URL on APP_ORIGIN, so neither Host nor x-forwarded-* is needed.
- */
-export const DEFAULT_CHECK_HEADERS: readonly string[] = ['cookie', 'accept', 'sec-fetch-mode', 'x-request-id'];
-
-/** Istio `headersToUpstreamOnAllow` / `headersToDownstreamOnAllow` / `headersToDownstreamOnDeny` as deployed. */
-export const DEFAULT_UPSTREAM_ON_ALLOW: readonly string[] = ['authorization'];
-export const DEFAULT_DOWNSTREAM_ON_ALLOW: readonly string[] = ['set-cookie'];
-/** The login redirect (302 + location, a stale cookie expired) and the 401's JSON and challenge. */
-export const DEFAULT_DOWNSTREAM_ON_DENY: readonly string[] = ['set-cookie', 'location', 'content-type', 'www-authenticate'];
-
-/**
- * Istio `pathPrefix` / the login service's CHECK_PATH_PREFIX. On the waypoint a check arrives with
- * the path the gateway already rewrote (`/user/oauth2/session` → `/oauth2/session`); without a
- * prefix the login service would take it for its own endpoint instead of a check.
- */
-export const DEFAULT_CHECK_PATH_PREFIX = '/ext-authz';
-
-/**
- * Istio `statusOnError`. The login service answers 503 when its session store (or, with expired
- * tokens, the identity provider) is down; Envoy turns any 5xx of the auth service into this status,
- * so it is 503 too — "try again", never a 403 that reads like a refusal.
- */
-export const DEFAULT_STATUS_ON_ERROR = 503;
-
-/** Istio `timeout`: above the login service's PROVIDER_TIMEOUT (5 s), since a check may wait for a token refresh. */
-export const DEFAULT_EXT_AUTHZ_TIMEOUT_MS = 6000;
+/** The settings as deployed: every field of ExtAuthzConfig but the service's address. */
+export const EXT_AUTHZ_DEFAULTS = {
+  /**
+   * Istio `pathPrefix` / the login service's CHECK_PATH_PREFIX. On the waypoint a check arrives
+   * with the path the gateway already rewrote (`/user/oauth2/session` → `/oauth2/session`); without
+   * a prefix the login service would take it for its own endpoint instead of a check.
+   */
+  pathPrefix: '/ext-authz',
+  /** Istio `timeout`: above the login service's PROVIDER_TIMEOUT (5 s), since a check may wait for a token refresh. */
+  timeoutMs: 6000,
+  /**
+   * The login service answers 503 when its session store (or, with expired tokens, the identity
+   * provider) is down; Envoy turns any 5xx of the auth service into statusOnError, so it is 503
+   * too — "try again", never a 403 that reads like a refusal.
+   */
+  statusOnError: 503,
+  /**
+   * What the login service reads in a check, and nothing more: the session cookie, `accept` and
+   * `sec-fetch-mode` (navigation → 302, API → 401) and the request id for log correlation. It builds
+   * every URL on APP_ORIGIN, so neither Host nor x-forwarded-* is needed.
+   */
+  includeRequestHeadersInCheck: ['cookie', 'accept', 'sec-fetch-mode', 'x-request-id'],
+  /** The ID token for jwt_authn and the backends. */
+  headersToUpstreamOnAllow: ['authorization'],
+  /** The session cookie re-issued after a refresh. */
+  headersToDownstreamOnAllow: ['set-cookie'],
+  /** The login redirect (302 + location, a stale cookie expired) and the 401's JSON and challenge. */
+  headersToDownstreamOnDeny: ['set-cookie', 'location', 'content-type', 'www-authenticate'],
+} as const satisfies Required<Omit<ExtAuthzConfig, 'service'>>;
 
 export interface ExtAuthz {
   /** undefined → allowed (the request has been changed in place); otherwise the reply to send. */
@@ -65,14 +64,13 @@ export interface ExtAuthz {
 }
 
 export function createExtAuthz(config: ExtAuthzConfig): ExtAuthz {
+  const settings: Required<ExtAuthzConfig> = { ...EXT_AUTHZ_DEFAULTS, ...config };
+  const { pathPrefix, timeoutMs, statusOnError } = settings;
   const pool = new Pool(config.service, { connections: 32, pipelining: 1 });
-  const include = new Set([...(config.includeRequestHeadersInCheck ?? DEFAULT_CHECK_HEADERS), 'authorization']);
-  const toUpstream = config.headersToUpstreamOnAllow ?? DEFAULT_UPSTREAM_ON_ALLOW;
-  const toDownstreamOnAllow = config.headersToDownstreamOnAllow ?? DEFAULT_DOWNSTREAM_ON_ALLOW;
-  const toDownstreamOnDeny = config.headersToDownstreamOnDeny ?? DEFAULT_DOWNSTREAM_ON_DENY;
-  const statusOnError = config.statusOnError ?? DEFAULT_STATUS_ON_ERROR;
-  const timeoutMs = config.timeoutMs ?? DEFAULT_EXT_AUTHZ_TIMEOUT_MS;
-  const pathPrefix = config.pathPrefix ?? DEFAULT_CHECK_PATH_PREFIX;
+  const include = new Set([...settings.includeRequestHeadersInCheck, 'authorization']);
+  const toUpstream = settings.headersToUpstreamOnAllow;
+  const toDownstreamOnAllow = settings.headersToDownstreamOnAllow;
+  const toDownstreamOnDeny = settings.headersToDownstreamOnDeny;
 
   async function check(request: FilterRequest): Promise<LocalResponse | undefined> {
     const checkHeaders: HeaderList = [['host', request.authority], ['content-length', '0']];

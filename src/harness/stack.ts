@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { Agent, request } from 'undici';
 import { createHandler } from '../enrichment/index.ts';
-import { DEFAULT_CHECK_PATH_PREFIX, startGateway, ensureLocalCertificates, loadRoutesFile, type RunningGateway } from '../gateway/index.ts';
+import { EXT_AUTHZ_DEFAULTS, startGateway, ensureLocalCertificates, loadRoutesFile, type RunningGateway } from '../gateway/index.ts';
 import type { AccessLogEntry } from '../gateway/access-log.ts';
 import { createHost } from '../host/index.ts';
 import { initKeys, loadSecrets } from '../keys/index.ts';
@@ -290,7 +290,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       LOGOUT_MODE: 'cognito',
       COGNITO_LOGOUT_URL: idp.logoutUrl,
       // The gateway (Node or envoy/) sends checks under this prefix, as the mesh config does.
-      CHECK_PATH_PREFIX: DEFAULT_CHECK_PATH_PREFIX,
+      CHECK_PATH_PREFIX: EXT_AUTHZ_DEFAULTS.pathPrefix,
       LISTEN: `127.0.0.1:${loginPort}`,
       METRICS_LISTEN: `127.0.0.1:${mode === 'ephemeral' ? 0 : loginPort + 1}`,
       SESSION_STORE: options.redisUrl ? 'redis' : 'memory',

@@ -12,7 +12,7 @@ import { findEnvoy } from '../../scripts/lib/envoy-run.ts';
 import { REPO_ROOT } from '../../scripts/lib/manifests-render.ts';
 import { GATEWAY_PORTS, ROUTES, matchRoute, rewritePath, serviceByName, type ListenerName } from '../../src/topology/index.ts';
 import { PLUGIN_SETTINGS, HOST_ENV_SETTINGS } from '../../src/topology/plugin-settings.ts';
-import { DEFAULT_CHECK_HEADERS, DEFAULT_CHECK_PATH_PREFIX, DEFAULT_EXT_AUTHZ_TIMEOUT_MS } from '../../src/gateway/ext-authz.ts';
+import { EXT_AUTHZ_DEFAULTS } from '../../src/gateway/ext-authz.ts';
 
 let protos: EnvoyProtos | undefined;
 const envoyProtos = () => (protos ??= new EnvoyProtos());
@@ -75,13 +75,13 @@ test('the internal listener admits only client-credentials access tokens with th
 
 test('ext_authz, jwt_authn and wasm carry the shared settings', () => {
   const [extAuthz, jwt, wasm] = hcm(committed(), 'https').http_filters.map((f: any) => f.typed_config);
-  assert.deepEqual(extAuthz.allowed_headers.patterns.map((p: any) => p.exact), DEFAULT_CHECK_HEADERS);
+  assert.deepEqual(extAuthz.allowed_headers.patterns.map((p: any) => p.exact), EXT_AUTHZ_DEFAULTS.includeRequestHeadersInCheck);
   assert.deepEqual(extAuthz.http_service.authorization_response.allowed_upstream_headers.patterns.map((p: any) => p.exact), ['authorization']);
   assert.equal(extAuthz.failure_mode_allow, false);
   // As the mesh config and the Node gateway: the login service's 503 stays a 503, checks go under the prefix.
   assert.equal(extAuthz.status_on_error.code, 'ServiceUnavailable');
-  assert.equal(extAuthz.http_service.path_prefix, DEFAULT_CHECK_PATH_PREFIX);
-  assert.equal(extAuthz.http_service.server_uri.timeout, `${DEFAULT_EXT_AUTHZ_TIMEOUT_MS / 1000}s`);
+  assert.equal(extAuthz.http_service.path_prefix, EXT_AUTHZ_DEFAULTS.pathPrefix);
+  assert.equal(extAuthz.http_service.server_uri.timeout, `${EXT_AUTHZ_DEFAULTS.timeoutMs / 1000}s`);
   const provider = jwt.providers['id-token'];
   assert.equal(provider.forward, true);
   assert.equal(provider.forward_payload_header, 'x-envoy-jwt-payload');

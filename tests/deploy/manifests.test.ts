@@ -12,15 +12,7 @@ import { checkReferences } from '../../scripts/lib/manifests-check.ts';
 import { OVERLAYS, REPO_ROOT, kustomize, overlayDir, staleGeneratedFiles } from '../../scripts/lib/manifests-render.ts';
 import { extAuthzServices } from '../../scripts/lib/manifests.ts';
 import { ROUTES } from '../../src/topology/index.ts';
-import {
-  DEFAULT_CHECK_HEADERS,
-  DEFAULT_CHECK_PATH_PREFIX,
-  DEFAULT_DOWNSTREAM_ON_ALLOW,
-  DEFAULT_DOWNSTREAM_ON_DENY,
-  DEFAULT_EXT_AUTHZ_TIMEOUT_MS,
-  DEFAULT_STATUS_ON_ERROR,
-  DEFAULT_UPSTREAM_ON_ALLOW,
-} from '../../src/gateway/ext-authz.ts';
+import { EXT_AUTHZ_DEFAULTS } from '../../src/gateway/ext-authz.ts';
 import { SETTINGS, parseDuration } from '../../src/login/config.ts';
 
 const kubectl = requireTool('kubectl');
@@ -46,21 +38,21 @@ test('the mesh\'s ext_authz provider is what the local gateway runs and what the
   const provider = meshValues.meshConfig.extensionProviders[0].envoyExtAuthzHttp;
   // The login service answers 503 when its store (or the provider) is down: the mesh surfaces that
   // as 503 too (Envoy turns every auth-service 5xx into statusOnError), never a misleading 403.
-  assert.equal(DEFAULT_STATUS_ON_ERROR, 503);
-  assert.equal(provider.statusOnError, String(DEFAULT_STATUS_ON_ERROR));
+  assert.equal(EXT_AUTHZ_DEFAULTS.statusOnError, 503);
+  assert.equal(provider.statusOnError, '503');
   assert.equal(provider.failOpen, false);
   // A check may wait for a token refresh, bounded by the login service's PROVIDER_TIMEOUT.
   const providerTimeout = parseDuration('PROVIDER_TIMEOUT', SETTINGS.find((s) => s.env === 'PROVIDER_TIMEOUT')!.default!);
-  assert.equal(provider.timeout, `${DEFAULT_EXT_AUTHZ_TIMEOUT_MS / 1000}s`);
-  assert.ok(DEFAULT_EXT_AUTHZ_TIMEOUT_MS > providerTimeout, 'the check timeout leaves room for a refresh');
+  assert.equal(provider.timeout, `${EXT_AUTHZ_DEFAULTS.timeoutMs / 1000}s`);
+  assert.ok(EXT_AUTHZ_DEFAULTS.timeoutMs > providerTimeout, 'the check timeout leaves room for a refresh');
   // On the waypoint the path is already rewritten (/user/oauth2/x arrives as /oauth2/x): only a
   // pathPrefix keeps such a check from being taken for one of the login service's own endpoints.
-  assert.equal(provider.pathPrefix, DEFAULT_CHECK_PATH_PREFIX);
-  assert.match(DEFAULT_CHECK_PATH_PREFIX, /^\/[a-z-]+$/);
-  assert.deepEqual(provider.includeRequestHeadersInCheck, DEFAULT_CHECK_HEADERS);
-  assert.deepEqual(provider.headersToUpstreamOnAllow, DEFAULT_UPSTREAM_ON_ALLOW);
-  assert.deepEqual(provider.headersToDownstreamOnAllow, DEFAULT_DOWNSTREAM_ON_ALLOW);
-  assert.deepEqual(provider.headersToDownstreamOnDeny, DEFAULT_DOWNSTREAM_ON_DENY);
+  assert.equal(provider.pathPrefix, EXT_AUTHZ_DEFAULTS.pathPrefix);
+  assert.match(EXT_AUTHZ_DEFAULTS.pathPrefix, /^\/[a-z-]+$/);
+  assert.deepEqual(provider.includeRequestHeadersInCheck, EXT_AUTHZ_DEFAULTS.includeRequestHeadersInCheck);
+  assert.deepEqual(provider.headersToUpstreamOnAllow, EXT_AUTHZ_DEFAULTS.headersToUpstreamOnAllow);
+  assert.deepEqual(provider.headersToDownstreamOnAllow, EXT_AUTHZ_DEFAULTS.headersToDownstreamOnAllow);
+  assert.deepEqual(provider.headersToDownstreamOnDeny, EXT_AUTHZ_DEFAULTS.headersToDownstreamOnDeny);
 });
 
 test('a generated file edited by hand is reported as stale', () => {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { request } from 'undici';
-import { DEFAULT_CHECK_PATH_PREFIX, startGateway, type RunningGateway } from '../../src/gateway/index.ts';
+import { EXT_AUTHZ_DEFAULTS, startGateway, type RunningGateway } from '../../src/gateway/index.ts';
 import { ensureLocalCertificates } from '../../src/gateway/tls/local-ca.ts';
 import type { WasmPlugin } from '../../src/gateway/plugin-stage.ts';
 import { jwksIssuer, listen, memoryLogger, rawHttps, recordingUpstream, trustingAgent, type Recorded } from './support.ts';
@@ -166,7 +166,7 @@ describe('gateway', () => {
       await response.body.dump();
       const check = authChecks.at(-1)!;
       assert.equal(check.method, 'POST');
-      assert.equal(check.url, `${DEFAULT_CHECK_PATH_PREFIX}/organisation/select?next=1`);
+      assert.equal(check.url, `${EXT_AUTHZ_DEFAULTS.pathPrefix}/organisation/select?next=1`);
       assert.equal(check.headers.cookie, 'a=1');
       assert.equal(check.headers['sec-fetch-mode'], 'cors');
       assert.equal(check.headers['x-private'], undefined);
