@@ -26,7 +26,7 @@ export function register(program: Command): void {
     .option('--client-id <id>', 'audience of the ID token (the app client id)')
     .option('--out <file>', 'where the rendered bootstrap is written', '.data/envoy.yaml')
     .option('--config-only', 'write (and validate) the bootstrap, do not start Envoy', false)
-    .option('--validate', 'validate the bootstrap against Envoy API protos before starting', true)
+    .option('--no-validate', 'skip validating the bootstrap against Envoy API protos (validated by default)')
     .option('--log-level <level>', 'Envoy log level', 'info')
     .action(async (options: EnvoyCommandOptions) => {
       const { defaultEnvoyOptions, envoyBootstrap, toEnvoyYaml } = await import('../lib/envoy-bootstrap.ts');

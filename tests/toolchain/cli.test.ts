@@ -2,6 +2,8 @@
 // every usage error (unknown command or option, a bad option value) exits 2 with a one-line reason.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -59,5 +61,20 @@ test('usage errors exit 2 with the reason on stderr', () => {
     assert.equal(code, 2, `oc-edge ${args.join(' ')} exited ${code}: ${stderr}`);
     assert.match(stderr, reason, `oc-edge ${args.join(' ')}`);
     assert.equal(stdout, '', `oc-edge ${args.join(' ')} printed nothing on stdout`);
+  }
+});
+
+test('every boolean option that is on by default can be turned off (oc-edge envoy --no-validate)', () => {
+  const { stdout } = run(['envoy', '--help']);
+  assert.match(stdout, /--no-validate/);
+  assert.doesNotMatch(stdout, /--validate\s/, 'a --validate flag that defaults to true does nothing');
+  const dir = mkdtempSync(join(tmpdir(), 'oc-cli-'));
+  try {
+    const out = join(dir, 'envoy.yaml');
+    const { code, stderr } = run(['envoy', '--config-only', '--no-validate', '--out', out]);
+    assert.equal(code, 0, stderr);
+    assert.ok(existsSync(out));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
