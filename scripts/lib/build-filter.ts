@@ -1,4 +1,5 @@
-// Compiles the org-context filter (release + debug) and the no-op baseline module with the
+// Compiles the org-context filter (release + debug) and the bench's baseline modules (no-op, host
+// calls only) with the
 // AssemblyScript compiler's API, so other commands (cookie verify, bench, start) can build on
 // demand. Compile errors fail with the compiler's own diagnostics.
 import { mkdirSync, statSync } from 'node:fs';
@@ -9,6 +10,8 @@ const root = new URL('../..', import.meta.url).pathname;
 export const FILTER_WASM = join(root, 'dist/org-context.wasm');
 export const FILTER_DEBUG_WASM = join(root, 'dist/org-context.debug.wasm');
 export const NOOP_WASM = join(root, 'dist/noop.wasm');
+/** The bench's host-call baseline: exactly the host calls of a cached valid cookie, nothing else. */
+export const HOST_CALLS_WASM = join(root, 'dist/host-calls.wasm');
 /** The release module's size budget (issue 2): exceeding it is reported, not fatal. */
 export const SIZE_BUDGET_BYTES = 24 * 1024;
 
@@ -29,6 +32,7 @@ const TARGETS: Target[] = [
   { name: 'org-context (release)', entry: 'assembly/index.ts', target: 'release', outFile: FILTER_WASM },
   { name: 'org-context (debug)', entry: 'assembly/index.ts', target: 'debug', outFile: FILTER_DEBUG_WASM },
   { name: 'noop (release)', entry: 'assembly/noop.ts', target: 'release', outFile: NOOP_WASM },
+  { name: 'host-calls (release)', entry: 'assembly/host-calls.ts', target: 'release', outFile: HOST_CALLS_WASM },
 ];
 
 export class BuildError extends Error {
@@ -49,7 +53,7 @@ async function compile(target: Target): Promise<BuiltModule> {
   return { name: target.name, path: target.outFile, bytes: statSync(target.outFile).size };
 }
 
-/** Builds dist/org-context.wasm, dist/org-context.debug.wasm and dist/noop.wasm. */
+/** Builds dist/org-context.wasm, dist/org-context.debug.wasm, dist/noop.wasm and dist/host-calls.wasm. */
 export async function buildFilter(): Promise<BuiltModule[]> {
   mkdirSync(join(root, 'dist'), { recursive: true });
   const built: BuiltModule[] = [];

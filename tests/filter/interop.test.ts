@@ -170,7 +170,7 @@ describe('the built modules load in Envoy', () => {
     'poll_oneoff', 'sched_yield',
   ]);
 
-  for (const file of ['org-context.wasm', 'org-context.debug.wasm', 'noop.wasm']) {
+  for (const file of ['org-context.wasm', 'org-context.debug.wasm', 'noop.wasm', 'host-calls.wasm']) {
     test(`${file}: Envoy-provided imports only, ABI 0.2.1, malloc and _initialize exported`, async () => {
       const { readFile } = await import('node:fs/promises');
       const path = new URL(`../../dist/${file}`, import.meta.url).pathname;
