@@ -84,6 +84,8 @@ export class HeaderMap {
   private imageFirst = 0;
   private imageStart = 0;
   private imageEnd = 0;
+  /** Envoy's byteSize when known (-1: to be counted). */
+  private bytes = -1;
 
   constructor(
     readonly names: string[] = [],
@@ -100,8 +102,9 @@ export class HeaderMap {
    * to `end`, where the pairs' data section puts them (each followed by a NUL, the names' places
    * left free). With `first` 0 the first entry's value and its NUL are not written either.
    */
-  static withImage(names: string[], values: string[], area: ImageArea, first: number, start: number, end: number): HeaderMap {
+  static withImage(names: string[], values: string[], area: ImageArea, first: number, start: number, end: number, byteSize: number): HeaderMap {
     const map = new HeaderMap(names, values);
+    map.bytes = byteSize;
     map.imageArea = area;
     map.image = area.bytes;
     map.imageState = IMAGE_VALUES;
@@ -117,6 +120,7 @@ export class HeaderMap {
   }
 
   private changed(): void {
+    this.bytes = -1;
     if (this.imageState === IMAGE_NONE) return;
     this.imageState = IMAGE_NONE;
     this.image = null;
@@ -195,8 +199,10 @@ export class HeaderMap {
 
   /** Envoy's byteSize: the sum of name and value lengths. */
   byteSize(): number {
+    if (this.bytes >= 0) return this.bytes;
     let size = 0;
     for (let i = 0; i < this.names.length; i++) size += this.names[i].length + this.values[i].length;
+    this.bytes = size;
     return size;
   }
 

@@ -202,6 +202,7 @@ export async function createHost(options: HostOptions): Promise<Plugin> {
     copyByteString(scheme, image, p);
     image[p + scheme.length] = 0;
     const values = [authority ?? '', path, method, scheme];
+    let byteSize = 29 + path.length + method.length + scheme.length; // 29: the four names
     let at = regular;
     const headers = input.headers;
     if (headers) {
@@ -226,15 +227,17 @@ export async function createHost(options: HostOptions): Promise<Plugin> {
         image[at++] = 0;
         names.push(name);
         values.push(value);
+        byteSize += name.length + value.length;
       }
     }
     authority ??= 'localhost';
+    byteSize += authority.length;
     values[0] = authority;
     const start = tailStart - 11 - authority.length;
     // A path with characters above 0xff grew in UTF-8, a long authority has no room: then the
     // pseudo-headers are written from their strings.
-    if (path.length !== pathRoom || start < 0) return HeaderMap.withImage(names, values, imageArea, 4, regular, at);
-    return HeaderMap.withImage(names, values, imageArea, 0, start, at);
+    if (path.length !== pathRoom || start < 0) return HeaderMap.withImage(names, values, imageArea, 4, regular, at, byteSize);
+    return HeaderMap.withImage(names, values, imageArea, 0, start, at, byteSize);
   }
 
   function metadataOf(input: RequestInput): Record<string, unknown> {

@@ -48,22 +48,32 @@ const ALLOC_ALLOWED: ReadonlySet<string> = new Set(['proxy_log', 'fd_write', 'cl
 
 type Fn = (...args: number[]) => number | undefined;
 
-const NAME_SLOTS = 128;
-const NAME_MAX = 64;
+const CACHE_SLOTS = 128;
 
 /**
- * Header names the module passes, decoded and lower-cased once: a module names the same few
- * headers on every request. Direct-mapped on the bytes, bounded, compared byte for byte.
+ * Byte strings the module passes again and again (header names, and values such as the ids and
+ * feature lists a filter writes), decoded once: direct-mapped on the bytes, bounded in slots and
+ * length, a hit confirmed by comparing every byte. Names are lower-cased as Envoy does.
  */
-class HeaderNameCache {
-  private readonly keys: (DataView | undefined)[] = new Array(NAME_SLOTS).fill(undefined);
-  private readonly names: string[] = new Array(NAME_SLOTS).fill('');
+class ByteStringCache {
+  private readonly keys: (DataView | undefined)[] = new Array(CACHE_SLOTS).fill(undefined);
+  private readonly strings: string[] = new Array(CACHE_SLOTS).fill('');
 
-  /** The lower-cased name at [ptr, ptr+size) of `bytes` (`data` views the same memory; bounds checked). */
+  constructor(
+    private readonly lowerCase: boolean,
+    private readonly maxLength: number,
+  ) {}
+
+  private decode(bytes: Buffer, ptr: number, size: number): string {
+    const text = bytes.latin1Slice(ptr, ptr + size);
+    return this.lowerCase ? lowerHeaderName(text) : text;
+  }
+
+  /** The string at [ptr, ptr+size) of `bytes` (`data` views the same memory; bounds checked). */
   read(bytes: Buffer, data: DataView, ptr: number, size: number): string {
     if (size === 0) return '';
-    if (size > NAME_MAX) return lowerHeaderName(bytes.latin1Slice(ptr, ptr + size));
-    const slot = (size * 7 + bytes[ptr] * 31 + bytes[ptr + (size >> 1)] * 5 + bytes[ptr + size - 1] * 17) & (NAME_SLOTS - 1);
+    if (size > this.maxLength) return this.decode(bytes, ptr, size);
+    const slot = (size * 7 + bytes[ptr] * 31 + bytes[ptr + (size >> 1)] * 5 + bytes[ptr + size - 1] * 17) & (CACHE_SLOTS - 1);
     const key = this.keys[slot];
     if (key !== undefined && key.byteLength === size) {
       // Four bytes at a time, then the rest.
@@ -72,15 +82,15 @@ class HeaderNameCache {
       while (k < words && key.getInt32(k, true) === data.getInt32(ptr + k, true)) k += 4;
       if (k >= words) {
         while (k < size && key.getUint8(k) === bytes[ptr + k]) k++;
-        if (k === size) return this.names[slot];
+        if (k === size) return this.strings[slot];
       }
     }
-    const name = lowerHeaderName(bytes.latin1Slice(ptr, ptr + size));
+    const text = this.decode(bytes, ptr, size);
     const copy = new Uint8Array(size);
     copy.set(bytes.subarray(ptr, ptr + size));
     this.keys[slot] = new DataView(copy.buffer);
-    this.names[slot] = name;
-    return name;
+    this.strings[slot] = text;
+    return text;
   }
 }
 
@@ -99,7 +109,8 @@ export class Vm {
   private current: StreamState | null = null;
   private readonly streams = new Map<number, StreamState>();
   private readonly malloc: Fn;
-  private readonly headerNames = new HeaderNameCache();
+  private readonly headerNames = new ByteStringCache(true, 64);
+  private readonly headerValues = new ByteStringCache(false, 128);
   private readonly callbacks: Record<string, Fn | undefined>;
   /** The one buffer the running callback may see (configuration, or the body being delivered). */
   private buffers: { type: number; data: Buffer } | null = null;
@@ -297,6 +308,16 @@ export class Vm {
     return this.headerNames.read(bytes, memory.dataView, ptr, size);
   }
 
+  /** A header value the module passes (a byte string); undefined when outside memory. */
+  private headerValue(ptr: number, size: number): string | undefined {
+    ptr >>>= 0;
+    size >>>= 0;
+    const memory = this.memory;
+    const bytes = memory.bytes;
+    if (ptr + size > bytes.length) return undefined;
+    return this.headerValues.read(bytes, memory.dataView, ptr, size);
+  }
+
   private allocate(size: number): number {
     const saved = this.restricted;
     const savedPhase = this.restrictedPhase;
@@ -441,7 +462,7 @@ export class Vm {
         const vm = vmOf();
         vm.guard('proxy_add_header_map_value');
         const key = vm.headerName(keyPtr, keySize);
-        const value = vm.memory.latin1(valuePtr, valueSize);
+        const value = vm.headerValue(valuePtr, valueSize);
         if (key === undefined || value === undefined) return S.INVALID_MEMORY_ACCESS;
         const map = vm.map(type, true);
         if (!map) return S.BAD_ARGUMENT;
@@ -452,7 +473,7 @@ export class Vm {
         const vm = vmOf();
         vm.guard('proxy_replace_header_map_value');
         const key = vm.headerName(keyPtr, keySize);
-        const value = vm.memory.latin1(valuePtr, valueSize);
+        const value = vm.headerValue(valuePtr, valueSize);
         if (key === undefined || value === undefined) return S.INVALID_MEMORY_ACCESS;
         const map = vm.map(type, true);
         if (!map) return S.BAD_ARGUMENT;
