@@ -16,25 +16,22 @@ export let foundValueLength: i32 = 0;
 /**
  * Looks for cookie `name` in the `len` bytes of one header entry at `header`. On success sets
  * foundValueStart/foundValueLength and returns true.
+ *
+ * A pair's name is what precedes its first `=`, trimmed; configured names are visible ASCII
+ * without `=`, so "the trimmed name equals `name`" is "after the pair's leading blanks come
+ * `name`, blanks and `=`". Pairs that do not start that way are skipped with one test per byte.
  */
 export function findCookie(header: usize, len: i32, name: usize, nameLen: i32): bool {
   let index: i32 = 0;
   while (index < len) {
-    // The pair ends at the next `;` (or the end); it needs an `=` before that.
-    let end = index;
-    let eq: i32 = -1;
-    while (end < len) {
-      const c = <u32>load<u8>(header + <usize>end);
-      if (c == 59) break; // ;
-      if (c == 61 && eq < 0) eq = end; // =
-      end++;
-    }
-    if (eq >= 0) {
-      let keyStart = index;
-      while (keyStart < eq && isBlank(load<u8>(header + <usize>keyStart))) keyStart++;
-      let keyEnd = eq;
-      while (keyEnd > keyStart && isBlank(load<u8>(header + <usize>keyEnd - 1))) keyEnd--;
-      if (keyEnd - keyStart == nameLen && sameBytes(header + <usize>keyStart, name, nameLen)) {
+    let start = index;
+    while (start < len && isBlank(load<u8>(header + <usize>start))) start++;
+    let end = start;
+    while (end < len && load<u8>(header + <usize>end) != 59) end++; // ;
+    if (end - start > nameLen && sameBytes(header + <usize>start, name, nameLen)) {
+      let eq = start + nameLen;
+      while (eq < end && isBlank(load<u8>(header + <usize>eq))) eq++;
+      if (eq < end && load<u8>(header + <usize>eq) == 61) {
         let valueStart = eq + 1;
         while (valueStart < end && isBlank(load<u8>(header + <usize>valueStart))) valueStart++;
         let valueEnd = end;
