@@ -10,6 +10,8 @@ import type { HeaderList, HostLog, HostOptions, LocalResponse, Plugin, RequestIn
 import { Vm, type PluginShared } from './vm.ts';
 
 export const JWT_AUTHN_NAMESPACE = 'envoy.filters.http.jwt_authn';
+/** Dynamic metadata of a request that brings none (only ever read). */
+const NO_METADATA: Record<string, unknown> = Object.freeze({});
 const FAIL_STREAM: LocalResponse = { status: 503, details: 'wasm_fail_stream', body: '', headers: [] };
 // Characters of an HTTP token (RFC 9110): what a header name may contain; a codec refuses others.
 const TOKEN_CHARS = new Uint8Array(128);
@@ -241,7 +243,7 @@ export async function createHost(options: HostOptions): Promise<Plugin> {
   }
 
   function metadataOf(input: RequestInput): Record<string, unknown> {
-    if (!input.jwtPayload) return input.metadata ?? {};
+    if (!input.jwtPayload) return input.metadata ?? NO_METADATA;
     const metadata = { ...(input.metadata ?? {}) };
     const existing = metadata[JWT_AUTHN_NAMESPACE];
     metadata[JWT_AUTHN_NAMESPACE] = { ...(typeof existing === 'object' && existing !== null ? existing : {}), payload: input.jwtPayload };
@@ -249,6 +251,7 @@ export async function createHost(options: HostOptions): Promise<Plugin> {
   }
 
   function drainQueues(vm: Vm): void {
+    if (vm.pendingQueues.size === 0) return;
     for (const token of vm.pendingQueues) {
       vm.pendingQueues.delete(token);
       vm.queueReady(token);
@@ -274,7 +277,7 @@ export async function createHost(options: HostOptions): Promise<Plugin> {
         headers,
         sourceAddress: input.sourceAddress ?? '127.0.0.1:54321',
         metadata: metadataOf(input),
-        startNanos: BigInt(Date.now()) * 1_000_000n,
+        startMs: Date.now(),
       });
       let action: number = Action.CONTINUE;
       let failedBeforeUpstream = vm.failed;

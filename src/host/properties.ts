@@ -10,8 +10,8 @@ export interface StreamAttributes {
   headers: HeaderMap | null;
   sourceAddress: string;
   metadata: Record<string, unknown>;
-  /** Request start, nanoseconds since the epoch. */
-  startNanos: bigint;
+  /** Request start, milliseconds since the epoch (Date.now()); reported in nanoseconds. */
+  startMs: number;
 }
 
 export interface PluginAttributes {
@@ -70,7 +70,7 @@ function jsonAt(root: unknown, segments: string[], from: number): PropertyResult
 
 function requestAttribute(name: string, rest: string[], stream: StreamAttributes): PropertyResult {
   const headers = stream.headers;
-  if (name === 'time') return ok(int64(stream.startNanos));
+  if (name === 'time') return ok(int64(BigInt(stream.startMs) * 1_000_000n));
   if (name === 'protocol') return utf8('HTTP/1.1');
   if (!headers) return NOT_FOUND;
   const header = (key: string) => {
