@@ -7,6 +7,11 @@ import { sha256, sha256Compress, sha256Init, sha256From } from './sha256';
 // @ts-ignore: decorator
 @lazy const INNER_DIGEST: usize = memory.data(32, 16);
 
+/** XORs the 64-byte block at `pad` with `value` (one loop for both pads keeps the module small). */
+function xorPad(pad: usize, value: u8): void {
+  for (let i: usize = 0; i < 64; i++) store<u8>(pad + i, load<u8>(pad + i) ^ value);
+}
+
 /** A configured HMAC-SHA256 key: only the two precomputed states are kept, not the key itself. */
 export class HmacKey {
   // 32 bytes inner state then 32 bytes outer state.
@@ -22,11 +27,11 @@ export class HmacKey {
     }
     const inner = changetype<usize>(this.states);
     const outer = inner + 32;
-    for (let i: usize = 0; i < 64; i++) store<u8>(pad + i, load<u8>(pad + i) ^ 0x36);
+    xorPad(pad, 0x36);
     sha256Init(inner);
     sha256Compress(inner, pad);
     // 0x36 ^ 0x5c turns the inner pad into the outer pad without keeping the key around.
-    for (let i: usize = 0; i < 64; i++) store<u8>(pad + i, load<u8>(pad + i) ^ (0x36 ^ 0x5c));
+    xorPad(pad, 0x36 ^ 0x5c);
     sha256Init(outer);
     sha256Compress(outer, pad);
     memory.fill(pad, 0, 64);

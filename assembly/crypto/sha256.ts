@@ -40,11 +40,17 @@ export function sha256Init(state: usize): void {
   return rotr<u32>(x, n);
 }
 
+/** Big-endian word swap, inlined (the standard bswap stays a call at this shrink level). */
+// @ts-ignore: decorator
+@inline function be32(x: u32): u32 {
+  return (rotl<u32>(x, 8) & 0x00ff00ff) | (rotr<u32>(x, 8) & 0xff00ff00);
+}
+
 /** Runs the compression function on one 64-byte block, updating `state` in place. */
 export function sha256Compress(state: usize, block: usize): void {
   const k = changetype<usize>(K);
   for (let i: usize = 0; i < 16; i++) {
-    store<u32>(W + (i << 2), bswap<u32>(load<u32>(block + (i << 2))));
+    store<u32>(W + (i << 2), be32(load<u32>(block + (i << 2))));
   }
   for (let i: usize = 16; i < 64; i++) {
     const w15 = load<u32>(W + ((i - 15) << 2));
@@ -107,11 +113,12 @@ export function sha256From(startState: usize, prefixBytes: u64, message: usize, 
   const tailBytes: i32 = rest < 56 ? 64 : 128;
   memory.fill(TAIL + <usize>rest + 1, 0, <usize>(tailBytes - rest - 1));
   const bits: u64 = (prefixBytes + <u64>len) << 3;
-  store<u64>(TAIL + <usize>tailBytes - 8, bswap<u64>(bits));
+  store<u32>(TAIL + <usize>tailBytes - 8, be32(<u32>(bits >>> 32)));
+  store<u32>(TAIL + <usize>tailBytes - 4, be32(<u32>bits));
   sha256Compress(state, TAIL);
   if (tailBytes == 128) sha256Compress(state, TAIL + 64);
   for (let i: usize = 0; i < 8; i++) {
-    store<u32>(out + (i << 2), bswap<u32>(load<u32>(state + (i << 2))));
+    store<u32>(out + (i << 2), be32(load<u32>(state + (i << 2))));
   }
 }
 
