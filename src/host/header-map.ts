@@ -182,8 +182,11 @@ export class HeaderMap {
         write++;
       }
     }
-    names.length = write;
-    values.length = write;
+    // Popping the few removed entries is cheaper than setting the length (a runtime call).
+    while (names.length > write) {
+      names.pop();
+      values.pop();
+    }
   }
 
   replace(name: string, value: string): void {
