@@ -124,10 +124,23 @@ export class Vm {
     const exports = instance.exports as Record<string, unknown>;
     const fn = (name: string) => (typeof exports[name] === 'function' ? (exports[name] as Fn) : undefined);
     this.malloc = (fn('malloc') ?? fn('proxy_on_memory_allocate'))!;
-    this.callbacks = {};
-    for (const name of ['_initialize', 'main', '_start', 'proxy_on_context_create', 'proxy_on_vm_start', 'proxy_on_configure', 'proxy_on_request_headers', 'proxy_on_request_body', 'proxy_on_response_headers', 'proxy_on_log', 'proxy_on_done', 'proxy_on_delete', 'proxy_on_tick', 'proxy_on_queue_ready']) {
-      this.callbacks[name] = fn(name);
-    }
+    // One object literal: a fixed shape, so each invoke() of a known name is a plain field load.
+    this.callbacks = {
+      _initialize: fn('_initialize'),
+      main: fn('main'),
+      _start: fn('_start'),
+      proxy_on_context_create: fn('proxy_on_context_create'),
+      proxy_on_vm_start: fn('proxy_on_vm_start'),
+      proxy_on_configure: fn('proxy_on_configure'),
+      proxy_on_request_headers: fn('proxy_on_request_headers'),
+      proxy_on_request_body: fn('proxy_on_request_body'),
+      proxy_on_response_headers: fn('proxy_on_response_headers'),
+      proxy_on_log: fn('proxy_on_log'),
+      proxy_on_done: fn('proxy_on_done'),
+      proxy_on_delete: fn('proxy_on_delete'),
+      proxy_on_tick: fn('proxy_on_tick'),
+      proxy_on_queue_ready: fn('proxy_on_queue_ready'),
+    };
   }
 
   /** Instantiates a module (already checked by checkModule) with the host functions bound to a new VM. */
