@@ -2,11 +2,12 @@
 // lower-cased (ASCII only), pseudo-headers stay in front, `get` sees the first entry, `add` on an
 // inline header appends to its value, `replace` removes every entry then adds one.
 //
-// Envoy hands a module its header bytes with a copy; so does this map: the request codec
-// (plugin.ts) writes every value's bytes into an image of the serialized pairs while it validates
-// the value (the same pass over the characters), and get_header_map_pairs then only fills in the
-// names and copies the image. Any change to the map drops the image; the next read serializes the
-// entries and keeps the result, until the next change.
+// Envoy's codec turns a request into byte strings before any filter runs, and hands a module its
+// header bytes with a copy; so does this map: the request codec (plugin.ts) writes the serialized
+// pairs (count, lengths, every name and value) into an image while it validates the headers (the
+// same pass over the characters), and get_header_map_pairs is one copy of that image. Any change to
+// the map drops the image; the next read serializes the entries and keeps the result, until the
+// next change.
 import { writeByteString } from './memory.ts';
 
 /**
@@ -25,21 +26,15 @@ export function lowerHeaderName(name: string): string {
 /**
  * A header name's bytes as little-endian 32-bit words at offsets 0, 4, 8… and a last one ending at
  * the name's end (overlapping the one before), so a name of 4 bytes or more is written with whole
- * words and nothing past its end; shorter names have no words. Names are few: kept in a bounded map.
+ * words and nothing past its end; shorter names have no words.
  */
-const NAME_WORDS = new Map<string, Int32Array>();
-const NAME_WORDS_MAX = 4096;
-
-function nameWords(name: string): Int32Array {
-  let words = NAME_WORDS.get(name);
-  if (words !== undefined) return words;
+export function nameWords(name: string): Int32Array {
   const length = name.length;
-  words = new Int32Array(length < 4 ? 0 : (length + 3) >> 2);
+  const words = new Int32Array(length < 4 ? 0 : (length + 3) >> 2);
   for (let j = 0; j < words.length; j++) {
     const at = Math.min(4 * j, length - 4);
     words[j] = (name.charCodeAt(at) & 0xff) | ((name.charCodeAt(at + 1) & 0xff) << 8) | ((name.charCodeAt(at + 2) & 0xff) << 16) | ((name.charCodeAt(at + 3) & 0xff) << 24);
   }
-  if (NAME_WORDS.size < NAME_WORDS_MAX) NAME_WORDS.set(name, words);
   return words;
 }
 
@@ -51,9 +46,6 @@ export class ImageArea {
   bytes: Buffer = Buffer.allocUnsafeSlow(4096);
   view: DataView = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.length);
   owner: HeaderMap | null = null;
-  /** The name and its words seen at each entry position last time (requests repeat their names). */
-  readonly lastNames: string[] = [];
-  readonly lastWords: Int32Array[] = [];
 
   /** Makes room for `size` bytes, keeping the first `keep`. */
   reserve(size: number, keep: number): Buffer {
@@ -67,21 +59,14 @@ export class ImageArea {
   }
 }
 
-const IMAGE_NONE = 0;
-/** The image holds the values' bytes and NULs (not :authority's); the names are not written yet. */
-const IMAGE_VALUES = 1;
-const IMAGE_COMPLETE = 2;
-
 export class HeaderMap {
   /**
-   * The pairs' data section of entries `imageFirst`… at [imageStart, imageEnd) of `image` (names
-   * and values, each followed by a NUL), when imageState says so; entries before `imageFirst` are
-   * written from their strings.
+   * The map's serialized pairs (count, lengths, names and values each followed by a NUL) at
+   * [imageStart, imageEnd) of `image`, or null when they are to be written (after a change). The
+   * codec's image lives in a shared area (`imageArea`) that a later request may take over.
    */
   private image: Buffer | null = null;
   private imageArea: ImageArea | null = null;
-  private imageState = IMAGE_NONE;
-  private imageFirst = 0;
   private imageStart = 0;
   private imageEnd = 0;
   /** Envoy's byteSize when known (-1: to be counted). */
@@ -93,22 +78,21 @@ export class HeaderMap {
   ) {}
 
   /** A map over already lower-cased entries (the arrays are taken over, not copied). */
-  static fromEntries(names: string[], values: string[]): HeaderMap {
-    return new HeaderMap(names, values);
+  static fromEntries(names: string[], values: string[], byteSize = -1): HeaderMap {
+    const map = new HeaderMap(names, values);
+    map.bytes = byteSize;
+    return map;
   }
 
   /**
-   * A map whose entries from `first` on have their values' bytes in `area` already, from `start`
-   * to `end`, where the pairs' data section puts them (each followed by a NUL, the names' places
-   * left free). With `first` 0 the first entry's value and its NUL are not written either.
+   * A map whose serialized pairs the codec wrote into `area` already, at [start, end), while it
+   * checked the request (Envoy's codec hands the filters byte strings, not text).
    */
-  static withImage(names: string[], values: string[], area: ImageArea, first: number, start: number, end: number, byteSize: number): HeaderMap {
+  static withImage(names: string[], values: string[], area: ImageArea, start: number, end: number, byteSize: number): HeaderMap {
     const map = new HeaderMap(names, values);
     map.bytes = byteSize;
     map.imageArea = area;
     map.image = area.bytes;
-    map.imageState = IMAGE_VALUES;
-    map.imageFirst = first;
     map.imageStart = start;
     map.imageEnd = end;
     area.owner = map;
@@ -121,8 +105,7 @@ export class HeaderMap {
 
   private changed(): void {
     this.bytes = -1;
-    if (this.imageState === IMAGE_NONE) return;
-    this.imageState = IMAGE_NONE;
+    if (this.image === null) return;
     this.image = null;
     if (this.imageArea !== null) {
       if (this.imageArea.owner === this) this.imageArea.owner = null;
@@ -215,65 +198,14 @@ export class HeaderMap {
   }
 
   /**
-   * Writes the serialized pairs at `offset` of `target` (pairsSize() bytes must be free there);
-   * `data` is a DataView of the same memory.
+   * Writes the serialized pairs at `offset` of `target` (pairsSize() bytes must be free there):
+   * one copy of the image, written first if the map changed since.
    */
-  writePairs(target: Buffer, data: DataView, offset: number): void {
-    const names = this.names;
-    const values = this.values;
-    const count = names.length;
-    if (this.imageState === IMAGE_NONE || (this.imageArea !== null && this.imageArea.owner !== this)) this.buildImage();
-    data.setUint32(offset, count, true);
-    let at = offset + 4;
-    for (let i = 0; i < count; i++) {
-      data.setUint32(at, names[i].length, true);
-      data.setUint32(at + 4, values[i].length, true);
-      at += 8;
-    }
-    const first = this.imageFirst;
-    for (let i = 0; i < first; i++) {
-      at += writeByteString(target, names[i], at);
-      target[at++] = 0;
-      at += writeByteString(target, values[i], at);
-      target[at++] = 0;
-    }
+  writePairs(target: Buffer, _data: DataView, offset: number): void {
+    if (this.image === null || (this.imageArea !== null && this.imageArea.owner !== this)) this.buildImage();
     const image = this.image!;
-    if (this.imageState === IMAGE_VALUES) {
-      // Fill in the names between the values the codec wrote (and the first value, if it is ours).
-      const area = this.imageArea!;
-      const view = area.view;
-      const lastNames = area.lastNames;
-      const lastWords = area.lastWords;
-      let p = this.imageStart;
-      for (let i = first; i < count; i++) {
-        const name = names[i];
-        const nameLength = name.length;
-        if (nameLength < 4) {
-          for (let k = 0; k < nameLength; k++) image[p + k] = name.charCodeAt(k);
-        } else {
-          let words: Int32Array;
-          if (lastNames[i] === name) words = lastWords[i];
-          else {
-            words = nameWords(name);
-            lastNames[i] = name;
-            lastWords[i] = words;
-          }
-          const last = words.length - 1;
-          for (let j = 0; j < last; j++) view.setInt32(p + 4 * j, words[j], true);
-          view.setInt32(p + nameLength - 4, words[last], true);
-        }
-        p += nameLength;
-        image[p++] = 0;
-        if (i === 0) {
-          p += writeByteString(image, values[0], p);
-          image[p++] = 0;
-        } else p += values[i].length + 1;
-      }
-      this.imageState = IMAGE_COMPLETE;
-    }
     const start = this.imageStart;
-    const length = this.imageEnd - start;
-    if (length > 0) target.set(new Uint8Array(image.buffer, image.byteOffset + start, length), at);
+    target.set(new Uint8Array(image.buffer, image.byteOffset + start, this.imageEnd - start), offset);
   }
 
   /** Serializes every entry into an image of the map's own (after a change, or without a codec image). */
@@ -284,20 +216,24 @@ export class HeaderMap {
       if (this.imageArea.owner === this) this.imageArea.owner = null;
       this.imageArea = null;
     }
-    const length = this.byteSize() + 2 * names.length;
+    const count = names.length;
+    const length = this.pairsSize();
     const image = Buffer.allocUnsafe(length);
-    let at = 0;
-    for (let i = 0; i < names.length; i++) {
+    image.writeUInt32LE(count, 0);
+    let sizes = 4;
+    let at = 4 + 8 * count;
+    for (let i = 0; i < count; i++) {
+      image.writeUInt32LE(names[i].length, sizes);
+      image.writeUInt32LE(values[i].length, sizes + 4);
+      sizes += 8;
       at += writeByteString(image, names[i], at);
       image[at++] = 0;
       at += writeByteString(image, values[i], at);
       image[at++] = 0;
     }
     this.image = image;
-    this.imageFirst = 0;
     this.imageStart = 0;
     this.imageEnd = length;
-    this.imageState = IMAGE_COMPLETE;
   }
 
   toList(): [string, string][] {

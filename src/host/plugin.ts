@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { Action, LOG_LEVELS } from './abi.ts';
 import { PluginConfigError, PluginStartError } from './errors.ts';
-import { HeaderMap, ImageArea, lowerHeaderName } from './header-map.ts';
+import { HeaderMap, ImageArea, lowerHeaderName, nameWords } from './header-map.ts';
 import { checkModule } from './module-check.ts';
 import { MetricStore, SharedDataStore, SharedQueueStore } from './stores.ts';
 import type { HeaderList, HostLog, HostOptions, LocalResponse, Plugin, RequestInput, RequestResult } from './types.ts';
@@ -24,18 +24,44 @@ function invalidHeader(name: unknown): TypeError {
 /** Room for :authority's name, NUL and value before the other pseudo-headers in a request image. */
 const AUTHORITY_ROOM = 11 + 512;
 
+/** Four bytes of `text` from `at` as a little-endian word. */
+function word(text: string, at: number): number {
+  return text.charCodeAt(at) | (text.charCodeAt(at + 1) << 8) | (text.charCodeAt(at + 2) << 16) | (text.charCodeAt(at + 3) << 24);
+}
+// The pseudo-headers' names with their NULs, written as constant words.
+const PATH_WORD_0 = word('\0:path\0', 0);
+const PATH_WORD_1 = word('\0:path\0', 3);
+const METHOD_WORD_0 = word('\0:method\0', 0);
+const METHOD_WORD_1 = word('\0:method\0', 4);
+const SCHEME_WORD_0 = word('\0:scheme\0', 0);
+const SCHEME_WORD_1 = word('\0:scheme\0', 4);
+const AUTHORITY_WORD_0 = word(':authority\0', 0);
+const AUTHORITY_WORD_1 = word(':authority\0', 4);
+const AUTHORITY_WORD_2 = word(':authority\0', 7);
+
+/** A validated, lower-cased header name and its bytes as words (see nameWords). */
+interface KnownName {
+  readonly name: string;
+  readonly words: Int32Array;
+}
+
 // Header names repeat from request to request: remember validated ones (bounded, so hostile
 // clients cannot grow it without limit).
-const KNOWN_NAMES = new Map<string, string>();
+const KNOWN_NAMES = new Map<string, KnownName>();
 const KNOWN_NAMES_MAX = 4096;
 
 /** Validates a header name and lower-cases it (ASCII only) when needed. */
-function headerName(raw: string): string {
+function knownName(raw: string): KnownName {
   const known = KNOWN_NAMES.get(raw);
   if (known !== undefined) return known;
   const name = checkHeaderName(raw);
-  if (KNOWN_NAMES.size < KNOWN_NAMES_MAX) KNOWN_NAMES.set(raw, name);
-  return name;
+  const entry: KnownName = { name, words: nameWords(name) };
+  if (KNOWN_NAMES.size < KNOWN_NAMES_MAX) KNOWN_NAMES.set(raw, entry);
+  return entry;
+}
+
+function headerName(raw: string): string {
+  return knownName(raw).name;
 }
 
 function checkHeaderName(raw: string): string {
@@ -183,34 +209,46 @@ export async function createHost(options: HostOptions): Promise<Plugin> {
     const scheme = input.scheme ?? 'http';
     const rawPath = input.path ?? '/';
     let authority = input.authority === undefined ? undefined : headerValue(input.authority, ':authority');
-    // The image (see header-map.ts): the regular entries from `regular` on, the pseudo-headers
-    // right before, :authority's value (known only after the Host header) written by the map.
-    // The tail after :authority's value: NUL ":path" NUL path NUL ":method" NUL method NUL
-    // ":scheme" NUL scheme NUL.
+    const headers = input.headers;
+    // The image (see header-map.ts): the serialized pairs, the regular entries' names and values
+    // from `regular` on, the pseudo-headers right before. In front of them room for the count and
+    // lengths (at most 4 + headers.length entries) and :authority (known only after the Host
+    // header), written last. The tail after :authority's value: NUL ":path" NUL path NUL ":method"
+    // NUL method NUL ":scheme" NUL scheme NUL.
+    const maxCount = 4 + (headers ? headers.length : 0);
     const pathRoom = typeof rawPath === 'string' ? rawPath.length : 0;
     const tail = 26 + pathRoom + method.length + scheme.length;
-    const regular = AUTHORITY_ROOM + tail;
+    const regular = 4 + 8 * maxCount + AUTHORITY_ROOM + tail;
     let image = imageArea.reserve(regular + 2 * pathRoom + 1024, 0);
     const tailStart = regular - tail;
+    let view = imageArea.view;
+    // NUL ":pat" "h" NUL, as two little-endian words.
+    view.setInt32(tailStart, PATH_WORD_0, true);
+    view.setInt32(tailStart + 3, PATH_WORD_1, true);
     let p = tailStart + 7;
     const path = encodeHeaderValue(rawPath, ':path', image, p);
     p += path.length;
-    image[p] = 0;
+    // NUL ":me" "thod" NUL, then the method.
+    view.setInt32(p, METHOD_WORD_0, true);
+    view.setInt32(p + 4, METHOD_WORD_1, true);
+    image[p + 8] = 0;
     p += 9;
     copyByteString(method, image, p);
     p += method.length;
-    image[p] = 0;
+    view.setInt32(p, SCHEME_WORD_0, true);
+    view.setInt32(p + 4, SCHEME_WORD_1, true);
+    image[p + 8] = 0;
     p += 9;
     copyByteString(scheme, image, p);
     image[p + scheme.length] = 0;
     const values = [authority ?? '', path, method, scheme];
     let byteSize = 29 + path.length + method.length + scheme.length; // 29: the four names
     let at = regular;
-    const headers = input.headers;
     if (headers) {
       for (let i = 0; i < headers.length; i++) {
         const entry = headers[i];
-        const name = headerName(entry[0]);
+        const known = knownName(entry[0]);
+        const name = known.name;
         const raw = entry[1];
         // The HTTP/1 codec turns Host into :authority; pseudo-headers come from the input fields.
         if (name === 'host' || name === ':authority') {
@@ -222,24 +260,51 @@ export async function createHost(options: HostOptions): Promise<Plugin> {
           headerValue(raw, name);
           continue;
         }
-        at += name.length + 1;
-        if (typeof raw === 'string' && at + 3 * raw.length + 1 > image.length) image = imageArea.reserve(at + 3 * raw.length + 1, at);
+        const nameLength = name.length;
+        if (typeof raw === 'string' && at + nameLength + 3 * raw.length + 2 > image.length) {
+          image = imageArea.reserve(at + nameLength + 3 * raw.length + 2, at);
+          view = imageArea.view;
+        }
+        if (nameLength < 4) {
+          for (let k = 0; k < nameLength; k++) image[at + k] = name.charCodeAt(k);
+        } else {
+          const words = known.words;
+          const last = words.length - 1;
+          for (let j = 0; j < last; j++) view.setInt32(at + 4 * j, words[j], true);
+          view.setInt32(at + nameLength - 4, words[last], true);
+        }
+        at += nameLength;
+        image[at++] = 0;
         const value = encodeHeaderValue(raw, name, image, at);
         at += value.length;
         image[at++] = 0;
         names.push(name);
         values.push(value);
-        byteSize += name.length + value.length;
+        byteSize += nameLength + value.length;
       }
     }
     authority ??= 'localhost';
     byteSize += authority.length;
     values[0] = authority;
+    const count = names.length;
     const start = tailStart - 11 - authority.length;
-    // A path with characters above 0xff grew in UTF-8, a long authority has no room: then the
-    // pseudo-headers are written from their strings.
-    if (path.length !== pathRoom || start < 0) return HeaderMap.withImage(names, values, imageArea, 4, regular, at, byteSize);
-    return HeaderMap.withImage(names, values, imageArea, 0, start, at, byteSize);
+    const pairsStart = start - 4 - 8 * count;
+    // A path with characters above 0xff grew in UTF-8, a long authority has no room: then the map
+    // serializes its entries when a module first reads them.
+    if (path.length !== pathRoom || pairsStart < 0) return HeaderMap.fromEntries(names, values, byteSize);
+    view = imageArea.view;
+    view.setInt32(start, AUTHORITY_WORD_0, true);
+    view.setInt32(start + 4, AUTHORITY_WORD_1, true);
+    view.setInt32(start + 7, AUTHORITY_WORD_2, true);
+    copyByteString(authority, image, start + 11);
+    view.setUint32(pairsStart, count, true);
+    let sizes = pairsStart + 4;
+    for (let i = 0; i < count; i++) {
+      view.setUint32(sizes, names[i].length, true);
+      view.setUint32(sizes + 4, values[i].length, true);
+      sizes += 8;
+    }
+    return HeaderMap.withImage(names, values, imageArea, pairsStart, at, byteSize);
   }
 
   function metadataOf(input: RequestInput): Record<string, unknown> {
