@@ -1,31 +1,63 @@
 // State Envoy keeps outside a VM and shares between the worker VMs of one plugin: stats (metrics)
 // and shared data (per vm_id, compare-and-swap) with shared queues.
 import { MetricType, Status } from './abi.ts';
+import { FAST_CELLS, FAST_IDS, FLAG_SLOTS, ID_TABLE, VALUES, fastIncrement } from './metric-cells.ts';
 
 interface Metric {
   name: string;
   type: number;
+  /** Its cell in the shared memory (see metric-cells.ts), or -1: the value is in `value`. */
+  cell: number;
   value: number;
 }
 
 export class MetricStore {
   private readonly byName = new Map<string, Metric>();
   private readonly byId: Metric[] = [];
+  /** Values, id table and VM flags the fast increment reads and writes (metric-cells.ts). */
+  private readonly memory = new WebAssembly.Memory({ initial: 1, maximum: 1 });
+  private readonly words = new Int32Array(this.memory.buffer);
+  private readonly cells = new Float64Array(this.memory.buffer, VALUES, FAST_CELLS);
+  private nextCell = 0;
+  private nextFlag = 0;
 
   /** Returns the id of a metric; defining a name again returns a new id for the same stat. */
   define(type: number, name: string): number {
     let metric = this.byName.get(name);
     if (!metric) {
-      metric = { name, type, value: 0 };
+      metric = { name, type, cell: this.nextCell < FAST_CELLS ? this.nextCell++ : -1, value: 0 };
       this.byName.set(name, metric);
     }
     this.byId.push(metric);
     // Offset ids so a module cannot mistake 0 for "no metric".
-    return this.byId.length;
+    const id = this.byId.length;
+    if (id < FAST_IDS && metric.cell >= 0) this.words[(ID_TABLE >> 2) + id] = (metric.cell << 2) | (metric.type + 1);
+    return id;
+  }
+
+  /**
+   * proxy_increment_metric for one VM: `slow` (the JS import) wrapped in the wasm fast path, and
+   * the VM's restricted-phase switch; without a flag left, `slow` itself.
+   */
+  incrementFor(slow: Function): { increment: Function; restrict(on: boolean): void } {
+    if (this.nextFlag >= FLAG_SLOTS) return { increment: slow, restrict() {} };
+    const flag = this.nextFlag++;
+    const words = this.words;
+    words[flag] = 1; // restricted until the VM exists (see Vm's constructor)
+    return { increment: fastIncrement(this.memory, flag << 2, slow), restrict: (on) => void (words[flag] = on ? 1 : 0) };
   }
 
   private lookup(id: number): Metric | undefined {
     return this.byId[id - 1];
+  }
+
+  private valueOf(metric: Metric): number {
+    return metric.cell >= 0 ? this.cells[metric.cell] : metric.value;
+  }
+
+  private set(metric: Metric, value: number): void {
+    if (metric.cell >= 0) this.cells[metric.cell] = value;
+    else metric.value = value;
   }
 
   increment(id: number, offset: number): number {
@@ -34,11 +66,11 @@ export class MetricStore {
     if (metric.type === MetricType.COUNTER) {
       // Envoy counters only go up.
       if (offset <= 0) return Status.BAD_ARGUMENT;
-      metric.value += offset;
+      this.set(metric, this.valueOf(metric) + offset);
       return Status.OK;
     }
     if (metric.type === MetricType.GAUGE) {
-      metric.value += offset;
+      this.set(metric, this.valueOf(metric) + offset);
       return Status.OK;
     }
     return Status.BAD_ARGUMENT;
@@ -47,8 +79,8 @@ export class MetricStore {
   record(id: number, value: number): number {
     const metric = this.lookup(id);
     if (!metric) return Status.NOT_FOUND;
-    if (metric.type === MetricType.COUNTER) metric.value += value;
-    else metric.value = value; // gauge: set; histogram: the last sample is what this host keeps
+    if (metric.type === MetricType.COUNTER) this.set(metric, this.valueOf(metric) + value);
+    else this.set(metric, value); // gauge: set; histogram: the last sample is what this host keeps
     return Status.OK;
   }
 
@@ -56,12 +88,12 @@ export class MetricStore {
     const metric = this.lookup(id);
     if (!metric) return { status: Status.NOT_FOUND, value: 0 };
     if (metric.type === MetricType.HISTOGRAM) return { status: Status.BAD_ARGUMENT, value: 0 };
-    return { status: Status.OK, value: metric.value };
+    return { status: Status.OK, value: this.valueOf(metric) };
   }
 
   snapshot(): Record<string, number> {
     const result: Record<string, number> = {};
-    for (const [name, metric] of this.byName) result[name] = metric.value;
+    for (const [name, metric] of this.byName) result[name] = this.valueOf(metric);
     return result;
   }
 }

@@ -119,8 +119,11 @@ export class Vm {
     private readonly instance: WebAssembly.Instance,
     private readonly shared: PluginShared,
     memory: GuestMemory,
+    /** Tells the wasm fast path of proxy_increment_metric (see metric-cells.ts) about restricted phases. */
+    private readonly restrictIncrement: (on: boolean) => void,
   ) {
     this.memory = memory;
+    restrictIncrement(false);
     const exports = instance.exports as Record<string, unknown>;
     const fn = (name: string) => (typeof exports[name] === 'function' ? (exports[name] as Fn) : undefined);
     this.malloc = (fn('malloc') ?? fn('proxy_on_memory_allocate'))!;
@@ -158,12 +161,14 @@ export class Vm {
     };
     const wasi = wasiImports(hostForWasi);
     const env = Vm.envImports(() => vm!);
+    const increment = shared.metrics.incrementFor(env.proxy_increment_metric);
+    env.proxy_increment_metric = increment.increment as (typeof env)[string];
     const imports: WebAssembly.Imports = { env };
     for (const name of WASI_MODULES) imports[name] = wasi;
     const instance = await WebAssembly.instantiate(module, imports);
     const memory = new GuestMemory(instance.exports.memory as WebAssembly.Memory);
     memoryRef.memory = memory;
-    vm = new Vm(instance, shared, memory);
+    vm = new Vm(instance, shared, memory, increment.restrict);
     return vm;
   }
 
@@ -208,6 +213,7 @@ export class Vm {
   start(): void {
     this.restricted = START_ALLOWED;
     this.restrictedPhase = 'while the module starts';
+    this.restrictIncrement(true);
     try {
       if (this.callbacks._initialize) {
         this.invoke('_initialize');
@@ -217,6 +223,7 @@ export class Vm {
       }
     } finally {
       this.restricted = null;
+      this.restrictIncrement(false);
     }
   }
 
@@ -336,11 +343,13 @@ export class Vm {
     const savedPhase = this.restrictedPhase;
     this.restricted = ALLOC_ALLOWED;
     this.restrictedPhase = 'while the module allocates memory for the host';
+    this.restrictIncrement(true);
     try {
       return (this.malloc(size) as number) >>> 0;
     } finally {
       this.restricted = saved;
       this.restrictedPhase = savedPhase;
+      this.restrictIncrement(saved !== null);
     }
   }
 
