@@ -174,7 +174,14 @@ export class HeaderMap {
 
   replace(name: string, value: string): void {
     this.remove(name);
-    this.add(name, value);
+    // Absent now, so an inline header has no entry to fold into: a regular one is appended.
+    if (name.charCodeAt(0) === 58 /* ':' */) {
+      this.add(name, value);
+      return;
+    }
+    this.changed();
+    this.names.push(name);
+    this.values.push(value);
   }
 
   clear(): void {
