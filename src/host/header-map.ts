@@ -45,6 +45,8 @@ export function nameWords(name: string): Int32Array {
 export class ImageArea {
   bytes: Buffer = Buffer.allocUnsafeSlow(4096);
   view: DataView = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.length);
+  /** The bytes as 32-bit words (the area starts word-aligned). */
+  words: Int32Array = new Int32Array(this.bytes.buffer, this.bytes.byteOffset, this.bytes.length >> 2);
   owner: HeaderMap | null = null;
 
   /** Makes room for `size` bytes, keeping the first `keep`. */
@@ -54,6 +56,7 @@ export class ImageArea {
       if (keep > 0) grown.set(this.bytes.subarray(0, keep));
       this.bytes = grown;
       this.view = new DataView(grown.buffer, grown.byteOffset, grown.length);
+      this.words = new Int32Array(grown.buffer, grown.byteOffset, grown.length >> 2);
     }
     return this.bytes;
   }

@@ -43,6 +43,8 @@ const AUTHORITY_WORD_2 = word(':authority\0', 7);
 interface KnownName {
   readonly name: string;
   readonly words: Int32Array;
+  /** The name and a blank: a piece of the codec's one-string copy (see writeEntriesFast). */
+  readonly spaced: string;
 }
 
 // Header names repeat from request to request: remember validated ones (bounded, so hostile
@@ -55,7 +57,7 @@ function knownName(raw: string): KnownName {
   const known = KNOWN_NAMES.get(raw);
   if (known !== undefined) return known;
   const name = checkHeaderName(raw);
-  const entry: KnownName = { name, words: nameWords(name) };
+  const entry: KnownName = { name, words: nameWords(name), spaced: `${name} ` };
   if (KNOWN_NAMES.size < KNOWN_NAMES_MAX) KNOWN_NAMES.set(raw, entry);
   return entry;
 }
@@ -112,6 +114,15 @@ function encodeHeaderValue(raw: string, name: string, image: Buffer, at: number)
   const value = headerValue(raw, name);
   if (value !== raw) image.latin1Write(value, at);
   return value;
+}
+
+/** Whether every character is printable ASCII (0x20–0x7e): the codec's common case. */
+function printableAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e) return false;
+  }
+  return true;
 }
 
 /** Writes a byte string (chars 0–255, as earlier checked) at `at` of `image`. */
@@ -218,7 +229,7 @@ export async function createHost(options: HostOptions): Promise<Plugin> {
     const maxCount = 4 + (headers ? headers.length : 0);
     const pathRoom = typeof rawPath === 'string' ? rawPath.length : 0;
     const tail = 26 + pathRoom + method.length + scheme.length;
-    const regular = 4 + 8 * maxCount + AUTHORITY_ROOM + tail;
+    const regular = (4 + 8 * maxCount + AUTHORITY_ROOM + tail + 3) & ~3; // word-aligned (writeEntriesFast)
     let image = imageArea.reserve(regular + 2 * pathRoom + 1024, 0);
     const tailStart = regular - tail;
     let view = imageArea.view;
@@ -244,7 +255,15 @@ export async function createHost(options: HostOptions): Promise<Plugin> {
     const values = [authority ?? '', path, method, scheme];
     let byteSize = 29 + path.length + method.length + scheme.length; // 29: the four names
     let at = regular;
-    if (headers) {
+    const fastEnd = headers ? writeEntriesFast(headers, names, values, regular) : -1;
+    if (fastEnd >= 0) {
+      at = fastEnd;
+      authority ??= fastAuthority;
+      byteSize += fastBytes;
+      image = imageArea.bytes;
+    } else if (headers) {
+      names.length = 4;
+      values.length = 4;
       for (let i = 0; i < headers.length; i++) {
         const entry = headers[i];
         const known = knownName(entry[0]);
@@ -305,6 +324,75 @@ export async function createHost(options: HostOptions): Promise<Plugin> {
       sizes += 8;
     }
     return HeaderMap.withImage(names, values, imageArea, pairsStart, at, byteSize);
+  }
+
+  // What writeEntriesFast found besides the entries: the first Host's value, the names' and values' bytes.
+  let fastAuthority: string | undefined;
+  let fastBytes = 0;
+
+  /**
+   * The common case of the codec's pass over the regular headers, with native copies: every name
+   * already known (validated), every value printable ASCII. The entries go into one string (name,
+   * blank, value, blank…), which one latin1Write puts at `regular`; one check of the written
+   * bytes, a word at a time, confirms every value is printable ASCII (a character above 0xff
+   * fails Buffer.byteLength's count first); the blanks then become the NULs. Returns the end of
+   * the entries, or -1 when any of this does not hold: the caller then takes the exact path,
+   * which validates header by header in order and throws the first error.
+   */
+  function writeEntriesFast(headers: HeaderList, names: string[], values: string[], regular: number): number {
+    fastAuthority = undefined;
+    let bytes = 0;
+    let text = '';
+    for (let i = 0; i < headers.length; i++) {
+      const entry = headers[i];
+      const raw = entry[1];
+      if (typeof raw !== 'string') return -1;
+      const known = KNOWN_NAMES.get(entry[0]);
+      if (known === undefined) return -1;
+      const name = known.name;
+      // The HTTP/1 codec turns Host into :authority; pseudo-headers come from the input fields.
+      if (name === 'host' || name === ':authority') {
+        if (!printableAscii(raw)) return -1;
+        fastAuthority ??= raw;
+        continue;
+      }
+      if (name.charCodeAt(0) === 58) {
+        if (!printableAscii(raw)) return -1;
+        continue;
+      }
+      text = text + known.spaced + raw + ' ';
+      names.push(name);
+      values.push(raw);
+      bytes += name.length + raw.length;
+    }
+    fastBytes = bytes;
+    const length = text.length;
+    if (length === 0) return regular;
+    if (Buffer.byteLength(text, 'utf8') !== length) return -1;
+    const image = imageArea.reserve(regular + length + 4, regular);
+    image.latin1Write(text, regular);
+    // A byte outside 0x20–0x7e sets a high bit in w, w + 0x01010101 or w - 0x20202020 (exact
+    // for a word of printable bytes: no carry, no borrow).
+    const words = imageArea.words;
+    let bad = 0;
+    const wordsEnd = (regular + length) >> 2;
+    for (let k = regular >> 2; k < wordsEnd; k++) {
+      const w = words[k];
+      bad |= w | ((w + 0x01010101) | 0) | ((w - 0x20202020) | 0);
+    }
+    for (let k = wordsEnd << 2; k < regular + length; k++) {
+      const c = image[k];
+      if (c < 0x20 || c > 0x7e) bad = -1;
+    }
+    if ((bad & 0x80808080) !== 0) return -1;
+    let at = regular;
+    for (let i = 4; i < names.length; i++) {
+      at += names[i].length;
+      image[at++] = 0;
+      at += values[i].length;
+      image[at++] = 0;
+    }
+    return at;
   }
 
   function metadataOf(input: RequestInput): Record<string, unknown> {
