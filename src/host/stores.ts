@@ -37,14 +37,14 @@ export class MetricStore {
 
   /**
    * proxy_increment_metric for one VM: `slow` (the JS import) wrapped in the wasm fast path, and
-   * the VM's restricted-phase switch; without a flag left, `slow` itself.
+   * the VM's restricted-phase flag (`flags[flag]`, nonzero while restricted); without a flag
+   * left, `slow` itself and a flag nothing reads.
    */
-  incrementFor(slow: Function): { increment: Function; restrict(on: boolean): void } {
-    if (this.nextFlag >= FLAG_SLOTS) return { increment: slow, restrict() {} };
+  incrementFor(slow: Function): { increment: Function; flags: Int32Array; flag: number } {
+    if (this.nextFlag >= FLAG_SLOTS) return { increment: slow, flags: new Int32Array(1), flag: 0 };
     const flag = this.nextFlag++;
-    const words = this.words;
-    words[flag] = 1; // restricted until the VM exists (see Vm's constructor)
-    return { increment: fastIncrement(this.memory, flag << 2, slow), restrict: (on) => void (words[flag] = on ? 1 : 0) };
+    this.words[flag] = 1; // restricted until the VM exists (see Vm's constructor)
+    return { increment: fastIncrement(this.memory, flag << 2, slow), flags: this.words, flag };
   }
 
   private lookup(id: number): Metric | undefined {

@@ -119,11 +119,12 @@ export class Vm {
     private readonly instance: WebAssembly.Instance,
     private readonly shared: PluginShared,
     memory: GuestMemory,
-    /** Tells the wasm fast path of proxy_increment_metric (see metric-cells.ts) about restricted phases. */
-    private readonly restrictIncrement: (on: boolean) => void,
+    /** The wasm fast path of proxy_increment_metric (metric-cells.ts) reads restricted phases here. */
+    private readonly incrementFlags: Int32Array,
+    private readonly incrementFlag: number,
   ) {
     this.memory = memory;
-    restrictIncrement(false);
+    incrementFlags[incrementFlag] = 0;
     const exports = instance.exports as Record<string, unknown>;
     const fn = (name: string) => (typeof exports[name] === 'function' ? (exports[name] as Fn) : undefined);
     this.malloc = (fn('malloc') ?? fn('proxy_on_memory_allocate'))!;
@@ -168,7 +169,7 @@ export class Vm {
     const instance = await WebAssembly.instantiate(module, imports);
     const memory = new GuestMemory(instance.exports.memory as WebAssembly.Memory);
     memoryRef.memory = memory;
-    vm = new Vm(instance, shared, memory, increment.restrict);
+    vm = new Vm(instance, shared, memory, increment.flags, increment.flag);
     return vm;
   }
 
@@ -213,7 +214,7 @@ export class Vm {
   start(): void {
     this.restricted = START_ALLOWED;
     this.restrictedPhase = 'while the module starts';
-    this.restrictIncrement(true);
+    this.incrementFlags[this.incrementFlag] = 1;
     try {
       if (this.callbacks._initialize) {
         this.invoke('_initialize');
@@ -223,7 +224,7 @@ export class Vm {
       }
     } finally {
       this.restricted = null;
-      this.restrictIncrement(false);
+      this.incrementFlags[this.incrementFlag] = 0;
     }
   }
 
@@ -343,13 +344,13 @@ export class Vm {
     const savedPhase = this.restrictedPhase;
     this.restricted = ALLOC_ALLOWED;
     this.restrictedPhase = 'while the module allocates memory for the host';
-    this.restrictIncrement(true);
+    this.incrementFlags[this.incrementFlag] = 1;
     try {
       return (this.malloc(size) as number) >>> 0;
     } finally {
       this.restricted = saved;
       this.restrictedPhase = savedPhase;
-      this.restrictIncrement(saved !== null);
+      this.incrementFlags[this.incrementFlag] = saved === null ? 0 : 1;
     }
   }
 
@@ -454,8 +455,9 @@ export class Vm {
         const size = map.pairsSize();
         const ptr = vm.allocate(size);
         const memory = vm.memory;
-        if (ptr === 0 || !memory.inBounds(ptr, size)) return S.INVALID_MEMORY_ACCESS;
-        map.writePairs(memory.bytes, memory.dataView, ptr);
+        const bytes = memory.bytes;
+        if (ptr === 0 || ptr + size > bytes.length) return S.INVALID_MEMORY_ACCESS;
+        map.writePairs(bytes, memory.dataView, ptr);
         return memory.u32x2(ptrPtr, ptr, sizePtr, size) ? S.OK : S.INVALID_MEMORY_ACCESS;
       },
       proxy_set_header_map_pairs(type, ptr, size) {
