@@ -496,9 +496,17 @@ export class Vm {
       proxy_replace_header_map_value(type, keyPtr, keySize, valuePtr, valueSize) {
         const vm = vmOf();
         vm.guard('proxy_replace_header_map_value');
-        const key = vm.headerName(keyPtr, keySize);
-        const value = vm.headerValue(valuePtr, valueSize);
-        if (key === undefined || value === undefined) return S.INVALID_MEMORY_ACCESS;
+        // vm.headerName and vm.headerValue with one fetch of the memory views.
+        const memory = vm.memory;
+        const bytes = memory.bytes;
+        const data = memory.dataView;
+        keyPtr >>>= 0;
+        keySize >>>= 0;
+        valuePtr >>>= 0;
+        valueSize >>>= 0;
+        if (keyPtr + keySize > bytes.length || valuePtr + valueSize > bytes.length) return S.INVALID_MEMORY_ACCESS;
+        const key = vm.headerNames.read(bytes, data, keyPtr, keySize);
+        const value = vm.headerValues.read(bytes, data, valuePtr, valueSize);
         const map = vm.map(type, true);
         if (!map) return S.BAD_ARGUMENT;
         map.replace(key, value);
