@@ -211,7 +211,7 @@ export class HeaderMap {
    * Writes the serialized pairs at `offset` of `target` (pairsSize() bytes must be free there):
    * one copy of the image, written first if the map changed since.
    */
-  writePairs(target: Buffer, _data: DataView, offset: number): void {
+  writePairs(target: Buffer, offset: number): void {
     if (this.image === null || (this.imageArea !== null && this.imageArea.owner !== this)) this.buildImage();
     const image = this.image!;
     const start = this.imageStart;

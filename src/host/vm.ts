@@ -457,7 +457,7 @@ export class Vm {
         const memory = vm.memory;
         const bytes = memory.bytes;
         if (ptr === 0 || ptr + size > bytes.length) return S.INVALID_MEMORY_ACCESS;
-        map.writePairs(bytes, memory.dataView, ptr);
+        map.writePairs(bytes, ptr);
         return memory.u32x2(ptrPtr, ptr, sizePtr, size) ? S.OK : S.INVALID_MEMORY_ACCESS;
       },
       proxy_set_header_map_pairs(type, ptr, size) {
