@@ -264,6 +264,9 @@ export async function createHost(options: HostOptions): Promise<Plugin> {
     } else if (headers) {
       names.length = 4;
       values.length = 4;
+      // The fast attempt may have grown the area (keeping the bytes before `regular`).
+      image = imageArea.bytes;
+      view = imageArea.view;
       for (let i = 0; i < headers.length; i++) {
         const entry = headers[i];
         const known = knownName(entry[0]);

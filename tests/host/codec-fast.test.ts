@@ -74,3 +74,19 @@ test('known names: Host becomes :authority, pseudo-headers in the list are dropp
   assert.deepEqual(again.headers, [[':authority', 'h.example'], [':path', '/p'], [':method', 'GET'], [':scheme', 'http'], ['x-mixed', 'v1'], ['x-last', 'v2']]);
   assert.deepEqual(again.localResponse?.headers, again.headers);
 });
+
+test('known names: a value that grows the image area and then needs the exact path (a tab, a wide character)', async () => {
+  const learn = await createHost({ wasm: ECHO });
+  learn.request({ headers: [['x-grow-a', 'a'], ['x-grow-b', 'b'], ['x-grow-c', 'c']] }); // the names become known
+  for (const odd of ['\t', '\u0001', '\u00e9', '\u20ac']) {
+    for (const size of [3000, 9000, 40000]) {
+      // A new plugin: its image area has never grown.
+      const plugin = await createHost({ wasm: ECHO });
+      const input = { headers: [['x-grow-a', 'a'], ['x-grow-b', `${'v'.repeat(size)}${odd}`], ['x-grow-c', 'c']] as HeaderList };
+      const result = outcome(() => plugin.request(input));
+      const again = outcome(() => plugin.request(input));
+      assert.deepEqual(again, result, `${JSON.stringify(odd)} after ${size} bytes`);
+      if (odd !== '\u0001') assert.equal((result as HeaderList).find(([name]) => name === 'x-grow-c')?.[1], 'c');
+    }
+  }
+});
