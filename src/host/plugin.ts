@@ -336,9 +336,9 @@ export async function createHost(options: HostOptions): Promise<Plugin> {
   /**
    * The common case of the codec's pass over the regular headers, with native copies: every name
    * already known (validated), every value printable ASCII. The entries go into one string (name,
-   * blank, value, blank…), which one latin1Write puts at `regular`; one check of the written
-   * bytes, a word at a time, confirms every value is printable ASCII (a character above 0xff
-   * fails Buffer.byteLength's count first); the blanks then become the NULs. Returns the end of
+   * blank, value, blank…), which one utf8Write puts at `regular` (a character above 0x7f makes
+   * more bytes than characters); one check of the written bytes, a word at a time, confirms every
+   * value is printable ASCII; the blanks then become the NULs. Returns the end of
    * the entries, or -1 when any of this does not hold: the caller then takes the exact path,
    * which validates header by header in order and throws the first error.
    */
@@ -371,9 +371,9 @@ export async function createHost(options: HostOptions): Promise<Plugin> {
     fastBytes = bytes;
     const length = text.length;
     if (length === 0) return regular;
-    if (Buffer.byteLength(text, 'utf8') !== length) return -1;
-    const image = imageArea.reserve(regular + length + 4, regular);
-    image.latin1Write(text, regular);
+    // UTF-8, so any character above 0x7f makes more bytes than characters (room for them all).
+    const image = imageArea.reserve(regular + 3 * length + 4, regular);
+    if (image.utf8Write(text, regular) !== length) return -1;
     // A byte outside 0x20–0x7e sets a high bit in w, w + 0x01010101 or w - 0x20202020 (exact
     // for a word of printable bytes: no carry, no borrow).
     const words = imageArea.words;
