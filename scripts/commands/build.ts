@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 export function register(program: Command): void {
   program
     .command('build')
-    .description('compile dist/org-context.wasm (release), dist/org-context.debug.wasm and dist/noop.wasm; bundle dist/enrichment.zip; print sizes')
+    .description('compile dist/org-context.wasm (release), dist/org-context.debug.wasm, dist/noop.wasm and dist/host-calls.wasm (bench baselines); bundle dist/enrichment.zip; print sizes')
     .action(async () => {
       const { buildFilter, SIZE_BUDGET_BYTES } = await import('../lib/build-filter.ts');
       const { bundleEnrichment } = await import('../lib/bundle-enrichment.ts');
