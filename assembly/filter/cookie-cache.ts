@@ -37,8 +37,10 @@ export class CookieCache {
     }
   }
 
-  private slot(hash: u32): usize {
-    return this.slots + <usize>(hash % <u32>this.capacity) * SLOT;
+  // @ts-ignore: decorator
+  @inline private slot(hash: u32): usize {
+    // hash × capacity / 2^32: a slot in [0, capacity) without a division.
+    return this.slots + <usize>((<u64>hash * <u64>this.capacity) >>> 32) * SLOT;
   }
 
   /** True (and cachedIdStart/Length/Features set) when this exact value was verified before. */

@@ -49,7 +49,6 @@ const ENV_NAMES: string[] = [
 ];
 
 // Header names the request scan looks for (fixed ones; configured names live in the config).
-const COOKIE = utf8('cookie');
 const METHOD = utf8(':method');
 const ORIGIN = utf8('origin');
 const PREFLIGHT_METHOD = utf8('access-control-request-method');
@@ -181,7 +180,9 @@ export class OrgContextHttp extends HttpContext {
   }
 }
 
-function decide(root: OrgContextRoot, config: FilterConfig): void {
+// Inlined into its one caller (a call per request less).
+// @ts-ignore: decorator
+@inline function decide(root: OrgContextRoot, config: FilterConfig): void {
   const orgHeader = config.orgHeader;
   const featuresHeader = config.featuresHeader;
   const cookieName = config.cookieName;
@@ -213,7 +214,8 @@ function decide(root: OrgContextRoot, config: FilterConfig): void {
         const value = name + <usize>nameLen + 1;
         data += <u64>nameLen + <u64>valueLen + 2;
         // Lengths first: most headers are none of these, and that costs one comparison each.
-        if (nameLen == 6 && isName(name, nameLen, COOKIE)) {
+        // `cookie` as one u32 and one u16 (little-endian), without a call.
+        if (nameLen == 6 && load<u32>(name) == 0x6b6f6f63 && load<u16>(name, 4) == 0x6569) {
           if (cookieLen < 0 && findCookie(value, valueLen, changetype<usize>(cookieName), cookieName.length)) {
             cookieStart = foundValueStart;
             cookieLen = foundValueLength;
@@ -311,15 +313,15 @@ function decide(root: OrgContextRoot, config: FilterConfig): void {
 
   // The outputs. `replace` drops every client-sent copy before adding ours.
   if (orgLen > 0) {
-    replaceHeader(HeaderMapType.RequestHeaders, changetype<usize>(orgHeader), orgHeader.length, orgStart, orgLen);
+    replaceHeader(HeaderMapType.RequestHeaders, changetype<usize>(orgHeader), orgHeaderLen, orgStart, orgLen);
   } else if (spoofedOrg) {
-    removeHeader(HeaderMapType.RequestHeaders, changetype<usize>(orgHeader), orgHeader.length);
+    removeHeader(HeaderMapType.RequestHeaders, changetype<usize>(orgHeader), orgHeaderLen);
   }
   const featuresValue = features >= 0 ? unchecked(config.featureValues[features]) : config.globalFeaturesValue;
   replaceHeader(
     HeaderMapType.RequestHeaders,
     changetype<usize>(featuresHeader),
-    featuresHeader.length,
+    featuresHeaderLen,
     changetype<usize>(featuresValue),
     featuresValue.length,
   );

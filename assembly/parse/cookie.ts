@@ -21,18 +21,19 @@ export let foundValueLength: i32 = 0;
  * without `=`, so "the trimmed name equals `name`" is "after the pair's leading blanks come
  * `name`, blanks and `=`". Pairs that do not start that way are skipped with one test per byte.
  */
-export function findCookie(header: usize, len: i32, name: usize, nameLen: i32): bool {
+// @ts-ignore: decorator
+@inline export function findCookie(header: usize, len: i32, name: usize, nameLen: i32): bool {
   let index: i32 = 0;
   while (index < len) {
     let start = index;
     while (start < len && isBlank(load<u8>(header + <usize>start))) start++;
     let end = start;
-    // To the next `;`: four bytes at a time while no byte of the word is `;` (w ^ 0x3b3b3b3b has
+    // To the next `;`: eight bytes at a time while no byte of the word is `;` (w ^ 0x3b…3b has
     // no zero byte), then byte by byte.
-    while (end + 4 <= len) {
-      const x = load<u32>(header + <usize>end) ^ 0x3b3b3b3b;
-      if (((x - 0x01010101) & ~x & 0x80808080) != 0) break;
-      end += 4;
+    while (end + 8 <= len) {
+      const x = load<u64>(header + <usize>end) ^ 0x3b3b3b3b3b3b3b3b;
+      if (((x - 0x0101010101010101) & ~x & 0x8080808080808080) != 0) break;
+      end += 8;
     }
     while (end < len && load<u8>(header + <usize>end) != 59) end++; // ;
     if (end - start > nameLen && sameBytes(header + <usize>start, name, nameLen)) {
