@@ -3,9 +3,10 @@
 // Proxy-Wasm host, configured from the Secret `oc-edge keys render` writes. A cookie signed with a
 // key still kept must keep selecting its organisation after every rotation; one signed with a
 // dropped key must fall back.
+import { filterWasm } from '../support/filter-wasm.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sign } from 'cookie-signature';
@@ -14,11 +15,7 @@ import { initKeys, loadSecrets, rotateKeys } from '../../src/keys/index.ts';
 import { secretManifest, SECRETS_ARRAY_KEY } from '../../src/keys/secret-manifest.ts';
 import { pluginEnvironment } from '../../src/harness/plugin-env.ts';
 
-const root = new URL('../../', import.meta.url).pathname;
-/** The release build (`npm run build`); ORG_CONTEXT_WASM points elsewhere for a local check. */
-const wasmPath = process.env.ORG_CONTEXT_WASM ?? join(root, 'dist/org-context.wasm');
-const missing = existsSync(wasmPath) ? undefined : `${wasmPath} not built (npm run build)`;
-if (missing && process.env.CI === 'true') throw new Error(`CI=true but ${missing}`);
+const { path: wasmPath = '', skip: missing } = filterWasm();
 
 const ORG_HEADER = 'x-currently-selected-organisation';
 const SELECTED = 'org-globex';

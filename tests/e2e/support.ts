@@ -1,6 +1,6 @@
 // The started stack and headless Chromium for the browser suites. One stack per suite on free
 // ports with a throw-away data folder; screenshots go to test-output/e2e/ for people to look at.
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -13,14 +13,7 @@ export const ADMIN = { email: 'ada.admin@acme.example', password: 'admin-demo-1'
 export const MEMBER = { email: 'max.member@acme.example', password: 'member-demo-1' };
 export const ORG_COOKIE = 'previouslySelectedOrganisation';
 
-/** The built filter: `npm test` builds it first; without it the suite skips (fails under CI). */
-export function filterWasm(): { path?: string; skip?: string } {
-  const path = process.env.OC_E2E_WASM || join(ROOT, 'dist', 'org-context.wasm');
-  if (existsSync(path)) return { path };
-  const reason = `${path} is missing (run npm run build)`;
-  if (process.env.CI === 'true') throw new Error(`CI=true but ${reason}`);
-  return { skip: reason };
-}
+export { filterWasm } from '../support/filter-wasm.ts';
 
 export function chromiumPath(): { path?: string; skip?: string } {
   return requireTool('/usr/bin/chromium', 'chromium');

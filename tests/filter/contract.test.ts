@@ -1,7 +1,7 @@
 // The org-context filter's contract (ORG-CONTEXT.md), rule by rule, on the release .wasm running
 // in the Envoy-faithful host. Signed cookies come from the real Express res.cookie at test time.
+import { filterWasm } from '../support/filter-wasm.ts';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import cookieParser from 'cookie-parser';
@@ -9,8 +9,7 @@ import express from 'express';
 import { sign } from 'cookie-signature';
 import { createHost, PluginConfigError, type HeaderList, type HostOptions, type Plugin, type RequestInput, type RequestResult } from '../../src/host/index.ts';
 
-const wasm = process.env.OC_FILTER_WASM ?? new URL('../../dist/org-context.wasm', import.meta.url).pathname;
-const skip = existsSync(wasm) ? undefined : `${wasm} not built (npm run build)`;
+const { path: wasm = '', skip } = filterWasm();
 
 const NAME = 'previouslySelectedOrganisation';
 const ORG = 'x-currently-selected-organisation';

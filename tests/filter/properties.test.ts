@@ -2,8 +2,8 @@
 // adversarial cookie headers never trap the VM and select exactly what cookie-parser would accept
 // (or the fallback); foreign keys and mutations never verify; client copies of the outputs never
 // survive. The oracle is the real cookie / cookie-parser / cookie-signature code.
+import { filterWasm } from '../support/filter-wasm.ts';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { after, before, describe, test } from 'node:test';
 import cookieParser from 'cookie-parser';
@@ -11,8 +11,7 @@ import { sign } from 'cookie-signature';
 import fc from 'fast-check';
 import { createHost, type HeaderList, type Plugin, type RequestResult } from '../../src/host/index.ts';
 
-const wasm = process.env.OC_FILTER_WASM ?? new URL('../../dist/org-context.wasm', import.meta.url).pathname;
-const skip = existsSync(wasm) ? undefined : `${wasm} not built (npm run build)`;
+const { path: wasm = '', skip } = filterWasm();
 
 const cookie = createRequire(import.meta.url)('cookie') as { parse(text: string, options: { decode(value: string): string }): Record<string, string> };
 

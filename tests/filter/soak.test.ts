@@ -1,14 +1,13 @@
 // Soak: 1,000,000 requests of mixed kinds through one worker VM. The filter must never trap, count
 // every request, and its linear memory after the million must equal its size after warm-up:
 // memory does not grow with the number of requests (ORG-CONTEXT.md, Operations).
+import { filterWasm } from '../support/filter-wasm.ts';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { test } from 'node:test';
 import { sign } from 'cookie-signature';
 import { createHost, type HeaderList, type RequestInput } from '../../src/host/index.ts';
 
-const wasm = process.env.OC_FILTER_WASM ?? new URL('../../dist/org-context.wasm', import.meta.url).pathname;
-const skip = existsSync(wasm) ? undefined : `${wasm} not built (npm run build)`;
+const { path: wasm = '', skip } = filterWasm();
 const TOTAL = Number(process.env.OC_SOAK_REQUESTS ?? 1_000_000);
 const WARM_UP = 50_000;
 

@@ -1,8 +1,9 @@
 // The real org-context filter (dist/org-context.wasm) in the gateway's chain, configured exactly
 // as the WasmPlugin, with a real jwt_authn in front: what the upstream sees for cookies signed by
 // cookie-parser, forged headers, other users' cookies and CORS preflights.
+import { filterWasm } from '../support/filter-wasm.ts';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -13,9 +14,7 @@ import { startGateway, ensureLocalCertificates, type RunningGateway } from '../.
 import { pluginEnvironment } from '../../src/harness/plugin-env.ts';
 import { jwksIssuer, listen, memoryLogger, recordingUpstream, trustingAgent } from './support.ts';
 
-const WASM = process.env.OC_E2E_WASM || new URL('../../dist/org-context.wasm', import.meta.url).pathname;
-const missing = existsSync(WASM) ? undefined : `${WASM} is missing (run npm run build)`;
-if (missing && process.env.CI === 'true') throw new Error(`CI=true but ${missing}`);
+const { path: WASM = '', skip: missing } = filterWasm();
 
 const SECRET = 'plugin-test-secret-0123456789abcdefghij';
 const signed = (id: string, secret = SECRET) => `previouslySelectedOrganisation=${encodeURIComponent(`s:${signature.sign(id, secret)}`)}`;

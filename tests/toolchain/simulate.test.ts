@@ -1,5 +1,6 @@
 // `oc-edge simulate` end to end: the real CLI in a child process, on .wat fixture modules (and on
 // the release filter when it has been built).
+import { filterWasm } from '../support/filter-wasm.ts';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -84,8 +85,7 @@ test('env files: comments, export, quotes; later --env wins', () => {
   });
 });
 
-const release = join(root, 'dist/org-context.wasm');
-test('simulate runs the release filter', { skip: existsSync(release) ? undefined : 'dist/org-context.wasm not built (npm run build)' }, () => {
+test('simulate runs the release filter', { skip: filterWasm().skip }, () => {
   const run = simulate('--env', 'ORG_COOKIE_SECRETS=a-long-enough-secret-for-the-filter-0123', '--env', 'BOOTSTRAPPED_ORGANISATIONS=org-1', '--header', 'x-currently-selected-organisation: spoofed', '--json');
   assert.equal(run.status, 0, run.stderr);
   const output = JSON.parse(run.stdout);
