@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { Action, LOG_LEVELS } from './abi.ts';
 import { PluginConfigError, PluginStartError } from './errors.ts';
-import { HeaderMap, ImageArea, lowerHeaderName, nameWords } from './header-map.ts';
+import { HeaderMap, ImageArea, lengthBit, lowerHeaderName, nameWords } from './header-map.ts';
 import { checkModule } from './module-check.ts';
 import { MetricStore, SharedDataStore, SharedQueueStore } from './stores.ts';
 import type { HeaderList, HostLog, HostOptions, LocalResponse, Plugin, RequestInput, RequestResult } from './types.ts';
@@ -20,6 +20,9 @@ for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijkl
 function invalidHeader(name: unknown): TypeError {
   return new TypeError(`invalid request header ${JSON.stringify(String(name).slice(0, 64))}`);
 }
+
+/** The pseudo-headers' lengthBits, and bit 0 (which marks a map's length set as known). */
+const PSEUDO_LENGTHS = 1 | lengthBit(':authority'.length) | lengthBit(':path'.length) | lengthBit(':method'.length) | lengthBit(':scheme'.length);
 
 /** Room for :authority's name, NUL and value before the other pseudo-headers in a request image. */
 const AUTHORITY_ROOM = 11 + 512;
@@ -45,6 +48,8 @@ interface KnownName {
   readonly words: Int32Array;
   /** The name and a blank: a piece of the codec's one-string copy (see writeEntriesFast). */
   readonly spaced: string;
+  /** lengthBit of the name (see HeaderMap). */
+  readonly bit: number;
 }
 
 // Header names repeat from request to request: remember validated ones (bounded, so hostile
@@ -57,7 +62,7 @@ function knownName(raw: string): KnownName {
   const known = KNOWN_NAMES.get(raw);
   if (known !== undefined) return known;
   const name = checkHeaderName(raw);
-  const entry: KnownName = { name, words: nameWords(name), spaced: `${name} ` };
+  const entry: KnownName = { name, words: nameWords(name), spaced: `${name} `, bit: lengthBit(name.length) };
   if (KNOWN_NAMES.size < KNOWN_NAMES_MAX) KNOWN_NAMES.set(raw, entry);
   return entry;
 }
@@ -254,12 +259,14 @@ export async function createHost(options: HostOptions): Promise<Plugin> {
     image[p + scheme.length] = 0;
     const values = [authority ?? '', path, method, scheme];
     let byteSize = 29 + path.length + method.length + scheme.length; // 29: the four names
+    let lengths = PSEUDO_LENGTHS;
     let at = regular;
     const fastEnd = headers ? writeEntriesFast(headers, names, values, regular) : -1;
     if (fastEnd >= 0) {
       at = fastEnd;
       authority ??= fastAuthority;
       byteSize += fastBytes;
+      lengths = fastLengths;
       image = imageArea.bytes;
     } else if (headers) {
       names.length = 4;
@@ -303,6 +310,7 @@ export async function createHost(options: HostOptions): Promise<Plugin> {
         names.push(name);
         values.push(value);
         byteSize += nameLength + value.length;
+        lengths |= known.bit;
       }
     }
     authority ??= 'localhost';
@@ -313,7 +321,7 @@ export async function createHost(options: HostOptions): Promise<Plugin> {
     const pairsStart = start - 4 - 8 * count;
     // A path with characters above 0xff grew in UTF-8, a long authority has no room: then the map
     // serializes its entries when a module first reads them.
-    if (path.length !== pathRoom || pairsStart < 0) return HeaderMap.fromEntries(names, values, byteSize);
+    if (path.length !== pathRoom || pairsStart < 0) return HeaderMap.fromEntries(names, values, byteSize, lengths);
     view = imageArea.view;
     view.setInt32(start, AUTHORITY_WORD_0, true);
     view.setInt32(start + 4, AUTHORITY_WORD_1, true);
@@ -326,12 +334,14 @@ export async function createHost(options: HostOptions): Promise<Plugin> {
       view.setUint32(sizes + 4, values[i].length, true);
       sizes += 8;
     }
-    return HeaderMap.withImage(names, values, imageArea, pairsStart, at, byteSize);
+    return HeaderMap.withImage(names, values, imageArea, pairsStart, at, byteSize, lengths);
   }
 
-  // What writeEntriesFast found besides the entries: the first Host's value, the names' and values' bytes.
+  // What writeEntriesFast found besides the entries: the first Host's value, the names' and values'
+  // bytes, the names' lengthBits.
   let fastAuthority: string | undefined;
   let fastBytes = 0;
+  let fastLengths = 0;
 
   /**
    * The common case of the codec's pass over the regular headers, with native copies: every name
@@ -345,6 +355,7 @@ export async function createHost(options: HostOptions): Promise<Plugin> {
   function writeEntriesFast(headers: HeaderList, names: string[], values: string[], regular: number): number {
     fastAuthority = undefined;
     let bytes = 0;
+    let lengths = PSEUDO_LENGTHS;
     let text = '';
     for (let i = 0; i < headers.length; i++) {
       const entry = headers[i];
@@ -367,8 +378,10 @@ export async function createHost(options: HostOptions): Promise<Plugin> {
       names.push(name);
       values.push(raw);
       bytes += name.length + raw.length;
+      lengths |= known.bit;
     }
     fastBytes = bytes;
+    fastLengths = lengths;
     const length = text.length;
     if (length === 0) return regular;
     // UTF-8, so any character above 0x7f makes more bytes than characters (room for them all).

@@ -123,3 +123,37 @@ test('a key outside linear memory is INVALID_MEMORY_ACCESS, not a crash', () => 
   assert.equal(result.localResponse, null);
   assert.equal(plugin.failed(), false);
 });
+
+test('the module\'s bytes are read on every call: strings that differ in any byte are told apart', () => {
+  // Same length, same first, middle and last four bytes (what the host's string cache hashes):
+  // only a full comparison tells these apart.
+  const base = 'abcdefghijklmnopqrst';
+  const variants = [base, `${base.slice(0, 5)}X${base.slice(6)}`, `${base.slice(0, 13)}Y${base.slice(14)}`, base];
+  for (const value of variants) {
+    const { regular } = probe('r', { name: 'x-same', value });
+    assert.deepEqual(regular.filter(([n]) => n === 'x-same'), [['x-same', value]]);
+  }
+  for (const name of ['x-name-aaaa-bbbb-cccc', 'x-name-aZaa-bbbb-cccc', 'x-name-aaaa-bbbb-cZcc']) {
+    const { regular } = probe('r', { name, value: 'v' });
+    assert.deepEqual(regular.filter(([n]) => n.startsWith('x-name-')), [[name.toLowerCase(), 'v']]);
+  }
+});
+
+test('remove and replace find a name of any length, short or long, among names of every length', () => {
+  const names = Array.from({ length: 45 }, (_, i) => `x${'a'.repeat(i)}`); // lengths 1 to 45
+  const request: HeaderList = names.map((name) => [name, String(name.length)]);
+  for (const length of [1, 5, 20, 30, 31, 32, 33, 45]) {
+    const name = names[length - 1];
+    const removed = probe('d', { name }, request).regular.map(([n]) => n);
+    assert.equal(removed.includes(name), false, `length ${length} removed`);
+    assert.equal(removed.length, names.length - 1, `only length ${length} removed`);
+    const replaced = probe('r', { name, value: 'new' }, request).regular;
+    assert.deepEqual(replaced.filter(([n]) => n === name), [[name, 'new']]);
+    assert.equal(replaced.length, names.length);
+  }
+  // A long name that no entry has, next to other long names: added, nothing else removed.
+  const absent = `y${'b'.repeat(39)}`;
+  const replaced = probe('r', { name: absent, value: 'v' }, request).regular;
+  assert.equal(replaced.length, names.length + 1);
+  assert.deepEqual(replaced.at(-1), [absent, 'v']);
+});
