@@ -54,9 +54,15 @@ export function nameWords(name: string): Int32Array {
  */
 export class ImageArea {
   bytes: Buffer = Buffer.allocUnsafeSlow(4096);
-  view: DataView = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.length);
+  /**
+   * The ArrayBuffer under `bytes` and where `bytes` starts in it, kept: reading a typed array's
+   * `buffer` on the request path is a runtime call in V8.
+   */
+  arrayBuffer: ArrayBuffer = this.bytes.buffer as ArrayBuffer;
+  byteOffset: number = this.bytes.byteOffset;
+  view: DataView = new DataView(this.arrayBuffer, this.byteOffset, this.bytes.length);
   /** The bytes as 32-bit words (the area starts word-aligned). */
-  words: Int32Array = new Int32Array(this.bytes.buffer, this.bytes.byteOffset, this.bytes.length >> 2);
+  words: Int32Array = new Int32Array(this.arrayBuffer, this.byteOffset, this.bytes.length >> 2);
   owner: HeaderMap | null = null;
 
   /** Makes room for `size` bytes, keeping the first `keep`. */
@@ -65,8 +71,10 @@ export class ImageArea {
       const grown = Buffer.allocUnsafeSlow(Math.max(size, this.bytes.length * 2));
       if (keep > 0) grown.set(this.bytes.subarray(0, keep));
       this.bytes = grown;
-      this.view = new DataView(grown.buffer, grown.byteOffset, grown.length);
-      this.words = new Int32Array(grown.buffer, grown.byteOffset, grown.length >> 2);
+      this.arrayBuffer = grown.buffer as ArrayBuffer;
+      this.byteOffset = grown.byteOffset;
+      this.view = new DataView(this.arrayBuffer, this.byteOffset, grown.length);
+      this.words = new Int32Array(this.arrayBuffer, this.byteOffset, grown.length >> 2);
     }
     return this.bytes;
   }
@@ -75,10 +83,11 @@ export class ImageArea {
 export class HeaderMap {
   /**
    * The map's serialized pairs (count, lengths, names and values each followed by a NUL) at
-   * [imageStart, imageEnd) of `image`, or null when they are to be written (after a change). The
-   * codec's image lives in a shared area (`imageArea`) that a later request may take over.
+   * [imageStart, imageEnd) of the ArrayBuffer `image`, or null when they are to be written (after
+   * a change). The codec's image lives in a shared area (`imageArea`) that a later request may
+   * take over.
    */
-  private image: Buffer | null = null;
+  private image: ArrayBuffer | null = null;
   private imageArea: ImageArea | null = null;
   private imageStart = 0;
   private imageEnd = 0;
@@ -112,9 +121,9 @@ export class HeaderMap {
     map.bytes = byteSize;
     map.lengths = lengths;
     map.imageArea = area;
-    map.image = area.bytes;
-    map.imageStart = start;
-    map.imageEnd = end;
+    map.image = area.arrayBuffer;
+    map.imageStart = area.byteOffset + start;
+    map.imageEnd = area.byteOffset + end;
     area.owner = map;
     return map;
   }
@@ -246,9 +255,8 @@ export class HeaderMap {
    */
   writePairs(target: Buffer, offset: number): void {
     if (this.image === null || (this.imageArea !== null && this.imageArea.owner !== this)) this.buildImage();
-    const image = this.image!;
     const start = this.imageStart;
-    target.set(new Uint8Array(image.buffer, image.byteOffset + start, this.imageEnd - start), offset);
+    target.set(new Uint8Array(this.image!, start, this.imageEnd - start), offset);
   }
 
   /** Serializes every entry into an image of the map's own (after a change, or without a codec image). */
@@ -274,9 +282,9 @@ export class HeaderMap {
       at += writeByteString(image, values[i], at);
       image[at++] = 0;
     }
-    this.image = image;
-    this.imageStart = 0;
-    this.imageEnd = length;
+    this.image = image.buffer as ArrayBuffer;
+    this.imageStart = image.byteOffset;
+    this.imageEnd = image.byteOffset + length;
   }
 
   toList(): [string, string][] {
