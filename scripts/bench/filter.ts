@@ -1,7 +1,10 @@
 // The filter benchmark: ns per request through the Node Proxy-Wasm host for six kinds of request,
 // plus the host-call baseline (dist/host-calls.wasm),
 // each compared with the no-op module (same ABI layer, same host, same run), so the figures say
-// what the filter adds rather than how fast this machine is.
+// what the filter adds rather than how fast this machine is. What a case adds is measured paired:
+// each round times every case back to back, the round's difference to the no-op is taken, a run
+// keeps the median difference of its rounds and the result is the median of the runs. On a shared
+// machine the speed drifts within a run; a difference taken within one round does not see it.
 import { existsSync, statSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { sign } from 'cookie-signature';
@@ -9,8 +12,11 @@ import { createHost, type HostOptions, type Plugin, type RequestInput } from '..
 
 export interface FilterBenchCase {
   name: string;
+  /** Median over runs of the case's median batch. */
   nsPerRequest: number;
   ratioToNoop: number;
+  /** What the case adds to the no-op: the median over runs of each run's median paired difference. */
+  addedNs: number;
 }
 
 export interface FilterBenchResult {
@@ -99,13 +105,24 @@ function timeBatch(setup: CaseSetup, iterations: number): number {
   return Number(process.hrtime.bigint() - start) / iterations;
 }
 
-/** One run: ns/request per case, each the median of its interleaved batches. */
-function timeRun(setups: CaseSetup[], iterations: number[]): number[] {
+interface RunTimes {
+  /** ns/request per case: the median of its batches. */
+  ns: number[];
+  /** Per case, the median over rounds of (the case's batch − the no-op's batch of the same round). */
+  added: number[];
+}
+
+/** One run: ROUNDS rounds, each timing every case once, the no-op (setups[0]) among them. */
+function timeRun(setups: CaseSetup[], iterations: number[]): RunTimes {
   const batches: number[][] = setups.map(() => []);
   for (let round = 0; round < ROUNDS; round++) {
     setups.forEach((setup, i) => batches[i].push(timeBatch(setup, iterations[i])));
   }
-  return batches.map(median);
+  const noop = batches[0];
+  return {
+    ns: batches.map(median),
+    added: batches.map((times) => median(times.map((ns, round) => ns - noop[round]))),
+  };
 }
 
 export async function benchFilter(options: FilterBenchOptions): Promise<FilterBenchResult> {
@@ -156,9 +173,13 @@ export async function benchFilter(options: FilterBenchOptions): Promise<FilterBe
 
   const iterations = setups.map((setup) => calibrate(setup));
   const samples: number[][] = setups.map(() => []);
+  const added: number[][] = setups.map(() => []);
   for (let run = 0; run < options.runs; run++) {
-    timeRun(setups, iterations).forEach((ns, i) => samples[i].push(ns));
-    options.onProgress(`filter: run ${run + 1}/${options.runs}: ${setups.map((s, i) => `${s.name} ${Math.round(samples[i][run])} ns`).join(', ')}`);
+    const times = timeRun(setups, iterations);
+    times.ns.forEach((ns, i) => samples[i].push(ns));
+    times.added.forEach((ns, i) => added[i].push(ns));
+    const line = setups.map((s, i) => `${s.name} ${Math.round(samples[i][run])} ns${i === 0 ? '' : ` (+${Math.round(added[i][run])})`}`);
+    options.onProgress(`filter: run ${run + 1}/${options.runs}: ${line.join(', ')}`);
   }
   const medians = samples.map(median);
   for (const setup of setups) setup.plugin.close();
@@ -168,14 +189,14 @@ export async function benchFilter(options: FilterBenchOptions): Promise<FilterBe
       name: setup.name,
       nsPerRequest: Math.round(medians[i]),
       ratioToNoop: Math.round((medians[i] / medians[0]) * 100) / 100,
+      addedNs: Math.round(median(added[i])),
     })),
   };
 }
 
 export function formatFilterBench(result: FilterBenchResult): string {
-  const ns = (name: string) => result.cases.find((c) => c.name === name)?.nsPerRequest ?? 0;
-  const noop = ns('noop');
-  const rows = result.cases.map((c) => [c.name, String(c.nsPerRequest), `${c.ratioToNoop.toFixed(2)}×`, c.name === 'noop' ? '—' : `${((c.nsPerRequest - noop) / 1000).toFixed(2)}`]);
+  const added = (name: string) => result.cases.find((c) => c.name === name)?.addedNs ?? 0;
+  const rows = result.cases.map((c) => [c.name, String(c.nsPerRequest), `${c.ratioToNoop.toFixed(2)}×`, c.name === 'noop' ? '—' : `${(c.addedNs / 1000).toFixed(2)}`]);
   const header = ['case', 'ns/request', 'vs noop', 'added µs'];
   const widths = header.map((h, col) => Math.max(h.length, ...rows.map((r) => r[col].length)));
   const line = (cells: string[]) => cells.map((cell, col) => (col === 0 ? cell.padEnd(widths[col]) : cell.padStart(widths[col]))).join('  ');
@@ -185,7 +206,8 @@ export function formatFilterBench(result: FilterBenchResult): string {
     line(header),
     line(widths.map((w) => '-'.repeat(w))),
     ...rows.map(line),
-    `valid-cached = host calls ${((ns('host-calls') - noop) / 1000).toFixed(2)} µs (host-calls − noop) + the filter's own work ${((ns('valid-cached') - ns('host-calls')) / 1000).toFixed(2)} µs`,
+    `valid-cached = host calls ${(added('host-calls') / 1000).toFixed(2)} µs (host-calls − noop) + the filter's own work ${((added('valid-cached') - added('host-calls')) / 1000).toFixed(2)} µs`,
+    'added µs: paired with the no-op round by round; median of rounds, then of runs',
     `release size: ${result.sizeBytes} bytes (${(result.sizeBytes / 1024).toFixed(1)} KiB)`,
   ].join('\n');
 }

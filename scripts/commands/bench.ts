@@ -17,7 +17,7 @@ export function register(program: Command): void {
   program
     .command('bench')
     .description('run the benchmarks: the org-context filter in the Node host, and the login service\'s ext_authz check')
-    .option('--json', 'print JSON: { sizeBytes, cases: [{ name, nsPerRequest, ratioToNoop }], login }')
+    .option('--json', 'print JSON: { sizeBytes, cases: [{ name, nsPerRequest, ratioToNoop, addedNs }], login }')
     .option('--wasm <file>', 'benchmark another Proxy-Wasm module under the filter cases')
     .option('--runs <n>', 'runs per case; the median is reported', '5')
     .option('--only <suite>', `run one suite: ${SUITES.join(' | ')}`)
