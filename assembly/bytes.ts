@@ -84,26 +84,3 @@ export function joinBytes(parts: Bytes[], separator: u8): Bytes {
   }
   return out;
 }
-
-/**
- * A 32-bit hash of bytes for table lookups (not cryptographic: tables always confirm a hit by
- * comparing the bytes). Reads 8 bytes per step so long cookies stay cheap.
- */
-export function hashBytes(p: usize, len: i32): u32 {
-  let h: u64 = 0x9e3779b97f4a7c15 ^ <u64>len;
-  let i: i32 = 0;
-  // 8 bytes per step (one 64-bit multiply each), then the tail byte by byte.
-  while (len - i >= 8) {
-    h = (h ^ load<u64>(p + <usize>i)) * 0x100000001b3;
-    h ^= h >>> 29;
-    i += 8;
-  }
-  while (i < len) {
-    h = (h ^ <u64>load<u8>(p + <usize>i)) * 0x100000001b3;
-    i++;
-  }
-  h ^= h >>> 32;
-  h *= 0xff51afd7ed558ccd;
-  h ^= h >>> 33;
-  return <u32>h;
-}

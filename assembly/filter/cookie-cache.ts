@@ -3,10 +3,12 @@
 // a client cannot fill it with garbage. Direct-mapped and fixed in size: a colliding cookie evicts
 // the old one. The slots are one block allocated at the first insert and reused after a
 // reconfiguration (emptied), so memory stays flat whatever the traffic.
-import { hashBytes, sameBytes } from '../bytes';
+import { sameBytes } from '../bytes';
 
 /** Longer cookie values are verified every time (Express cookies are well under this). */
 export const MAX_CACHED_VALUE: i32 = 256;
+/** Shorter ones too: a signed value is at least `s:` + one character + `.` + 43 = 47 bytes. */
+export const MIN_CACHED_VALUE: i32 = 16;
 const MAX_CACHED_ID: i32 = 128;
 
 // Slot layout: u32 hash, u16 value length (0 = empty), u8 id length, u8 unused, i32 features
@@ -18,6 +20,20 @@ const SLOT: usize = HEADER + <usize>MAX_CACHED_VALUE + <usize>MAX_CACHED_ID;
 export let cachedIdStart: usize = 0;
 export let cachedIdLength: i32 = 0;
 export let cachedFeatures: i32 = -1;
+
+/**
+ * The slot hash of a cookie value (16 bytes or more): its length and its first, middle and last
+ * eight bytes, a fixed amount of work whatever the length. Signed values end in 43 characters of HMAC, so valid
+ * cookies spread evenly; a hit is always confirmed by comparing every byte, so values crafted to
+ * collide only evict each other (each is then verified again, as any invalid cookie is).
+ */
+function valueHash(value: usize, len: i32): u32 {
+  let h = load<u64>(value) ^ (<u64>len * 0x9e3779b97f4a7c15);
+  h = (h ^ (h >>> 29)) * 0xbf58476d1ce4e5b9 ^ load<u64>(value + <usize>((len >> 1) - 4));
+  h = (h ^ (h >>> 32)) * 0x94d049bb133111eb ^ load<u64>(value + <usize>len - 8);
+  h = (h ^ (h >>> 29)) * 0xff51afd7ed558ccd;
+  return <u32>(h ^ (h >>> 32));
+}
 
 export class CookieCache {
   private slots: usize = 0;
@@ -45,8 +61,8 @@ export class CookieCache {
 
   /** True (and cachedIdStart/Length/Features set) when this exact value was verified before. */
   lookup(value: usize, len: i32): bool {
-    if (this.slots == 0 || len > MAX_CACHED_VALUE || len == 0) return false;
-    const hash = hashBytes(value, len);
+    if (this.slots == 0 || len > MAX_CACHED_VALUE || len < MIN_CACHED_VALUE) return false;
+    const hash = valueHash(value, len);
     const entry = this.slot(hash);
     if (load<u32>(entry) != hash || <i32>load<u16>(entry, 4) != len) return false;
     if (!sameBytes(entry + HEADER, value, len)) return false;
@@ -57,13 +73,13 @@ export class CookieCache {
   }
 
   insert(value: usize, len: i32, id: usize, idLen: i32, features: i32): void {
-    if (this.capacity <= 0 || len > MAX_CACHED_VALUE || len == 0 || idLen > MAX_CACHED_ID) return;
+    if (this.capacity <= 0 || len > MAX_CACHED_VALUE || len < MIN_CACHED_VALUE || idLen > MAX_CACHED_ID) return;
     if (this.slots == 0) {
       this.slots = heap.alloc(<usize>this.capacity * SLOT);
       this.allocated = this.capacity;
       for (let i: i32 = 0; i < this.capacity; i++) store<u16>(this.slots + <usize>i * SLOT, 0, 4);
     }
-    const hash = hashBytes(value, len);
+    const hash = valueHash(value, len);
     const entry = this.slot(hash);
     store<u32>(entry, hash);
     store<u16>(entry, <u16>len, 4);
