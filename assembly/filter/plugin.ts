@@ -180,63 +180,112 @@ export class OrgContextHttp extends HttpContext {
   }
 }
 
+// What scanHeaders found in the request's header entries (module globals: nothing is allocated on
+// the request path). The CORS and payload-header fields are filled only when the membership claims
+// come from the payload header.
+let foundCookieStart: usize = 0;
+let foundCookieLen: i32 = -1;
+let spoofedOrg = false;
+let spoofedFeatures = false;
+let isOptions = false;
+let hasOrigin = false;
+let hasPreflightMethod = false;
+let payloadStart: usize = 0;
+let payloadLen: i32 = -1;
+
+/**
+ * One pass over every request header entry (several `cookie` entries are possible) in the
+ * serialized pairs at `base` (`size` bytes). Its own function, with the rare cases in calls of
+ * their own, so the loop keeps its few values in registers.
+ */
+function scanHeaders(base: usize, size: usize, config: FilterConfig, claimsFromHeader: bool): void {
+  foundCookieLen = -1;
+  spoofedOrg = false;
+  spoofedFeatures = false;
+  isOptions = false;
+  hasOrigin = false;
+  hasPreflightMethod = false;
+  payloadLen = -1;
+  if (size < 4) return;
+  const count = <u64>load<u32>(base);
+  if (count * 8 + 4 > <u64>size) return;
+  const orgHeader = config.orgHeader;
+  const featuresHeader = config.featuresHeader;
+  const orgHeaderLen = <u32>orgHeader.length;
+  const featuresHeaderLen = <u32>featuresHeader.length;
+  const end = <u64>base + <u64>size;
+  if (end > <u64>u32.MAX_VALUE) return; // not in a 32-bit memory: nothing to read
+  // The name lengths worth a closer look, a bit per length under 64 (a longer name is always
+  // looked at): most headers are none of ours, and that costs one test each.
+  const lengths: u64 = claimsFromHeader ? u64.MAX_VALUE : lengthBit(6) | lengthBit(orgHeaderLen) | lengthBit(featuresHeaderLen);
+  let entry = base + 4;
+  const entriesEnd = entry + <usize>count * 8;
+  let name = entriesEnd;
+  while (entry < entriesEnd) {
+    const nameLen = load<u32>(entry);
+    const valueLen = load<u32>(entry, 4);
+    entry += 8;
+    // In 64 bits: lengths near 2^32 must not wrap around.
+    if (<u64>name + <u64>nameLen + <u64>valueLen + 2 > end) return;
+    const value = name + nameLen + 1;
+    const next = value + valueLen + 1;
+    if (nameLen < 64 && ((lengths >> nameLen) & 1) == 0) {
+      name = next;
+      continue;
+    }
+    // `cookie` as one u32 and one u16 (little-endian), without a call.
+    if (nameLen == 6 && load<u32>(name) == 0x6b6f6f63 && load<u16>(name, 4) == 0x6569) {
+      if (foundCookieLen < 0) lookForCookie(value, <i32>valueLen, config.cookieName);
+    } else if (nameLen == orgHeaderLen && sameBytes(name, changetype<usize>(orgHeader), <i32>nameLen)) {
+      spoofedOrg = true;
+    } else if (nameLen == featuresHeaderLen && sameBytes(name, changetype<usize>(featuresHeader), <i32>nameLen)) {
+      spoofedFeatures = true;
+    } else if (claimsFromHeader) {
+      noteClaimsHeader(name, <i32>nameLen, value, <i32>valueLen);
+    }
+    name = next;
+  }
+}
+
+// @ts-ignore: decorator
+@inline function lengthBit(length: u32): u64 {
+  return length < 64 ? <u64>1 << length : 0;
+}
+
+/** A `cookie` entry: the configured cookie, if this entry has it. */
+function lookForCookie(value: usize, valueLen: i32, cookieName: Bytes): void {
+  if (findCookie(value, valueLen, changetype<usize>(cookieName), cookieName.length)) {
+    foundCookieStart = foundValueStart;
+    foundCookieLen = foundValueLength;
+  }
+}
+
+/** The headers only the payload-header claims source needs (the CORS preflight test). */
+function noteClaimsHeader(name: usize, nameLen: i32, value: usize, valueLen: i32): void {
+  if (isName(name, nameLen, METHOD)) isOptions = isName(value, valueLen, OPTIONS);
+  else if (isName(name, nameLen, ORIGIN)) hasOrigin = true;
+  else if (isName(name, nameLen, PREFLIGHT_METHOD)) hasPreflightMethod = true;
+  else if (payloadLen < 0 && isName(name, nameLen, JWT_PAYLOAD_HEADER)) {
+    payloadStart = value;
+    payloadLen = valueLen;
+  }
+}
+
 // Inlined into its one caller (a call per request less).
 // @ts-ignore: decorator
 @inline function decide(root: OrgContextRoot, config: FilterConfig): void {
   const orgHeader = config.orgHeader;
   const featuresHeader = config.featuresHeader;
-  const cookieName = config.cookieName;
   const orgHeaderLen = orgHeader.length;
   const featuresHeaderLen = featuresHeader.length;
   const claimsFromHeader = config.claimsFromHeader && config.membershipClaim !== null;
-  let cookieStart: usize = 0;
-  let cookieLen: i32 = -1;
-  let spoofedOrg = false;
-  let spoofedFeatures = false;
-  let isOptions = false;
-  let hasOrigin = false;
-  let hasPreflightMethod = false;
-  let payloadStart: usize = 0;
-  let payloadLen: i32 = -1;
-
-  // One pass over every request header entry (several `cookie` entries are possible).
-  if (getHeaderPairs(HeaderMapType.RequestHeaders) && resultSize >= 4) {
-    const base = resultData;
-    const size = <u64>resultSize;
-    const count = <u64>load<u32>(base);
-    if (count * 8 + 4 <= size) {
-      let data = <u64>4 + count * 8;
-      for (let i: u64 = 0; i < count; i++) {
-        const nameLen = <i32>load<u32>(base + 4 + <usize>(i << 3));
-        const valueLen = <i32>load<u32>(base + 8 + <usize>(i << 3));
-        if (data + <u64>nameLen + <u64>valueLen + 2 > size) break;
-        const name = base + <usize>data;
-        const value = name + <usize>nameLen + 1;
-        data += <u64>nameLen + <u64>valueLen + 2;
-        // Lengths first: most headers are none of these, and that costs one comparison each.
-        // `cookie` as one u32 and one u16 (little-endian), without a call.
-        if (nameLen == 6 && load<u32>(name) == 0x6b6f6f63 && load<u16>(name, 4) == 0x6569) {
-          if (cookieLen < 0 && findCookie(value, valueLen, changetype<usize>(cookieName), cookieName.length)) {
-            cookieStart = foundValueStart;
-            cookieLen = foundValueLength;
-          }
-        } else if (nameLen == orgHeaderLen && isName(name, nameLen, orgHeader)) {
-          spoofedOrg = true;
-        } else if (nameLen == featuresHeaderLen && isName(name, nameLen, featuresHeader)) {
-          spoofedFeatures = true;
-        } else if (claimsFromHeader) {
-          // Only the payload-header claims source needs these (the CORS preflight test).
-          if (isName(name, nameLen, METHOD)) isOptions = isName(value, valueLen, OPTIONS);
-          else if (isName(name, nameLen, ORIGIN)) hasOrigin = true;
-          else if (isName(name, nameLen, PREFLIGHT_METHOD)) hasPreflightMethod = true;
-          else if (payloadLen < 0 && isName(name, nameLen, JWT_PAYLOAD_HEADER)) {
-            payloadStart = value;
-            payloadLen = valueLen;
-          }
-        }
-      }
-    }
+  if (getHeaderPairs(HeaderMapType.RequestHeaders)) {
+    scanHeaders(resultData, <usize>resultSize, config, claimsFromHeader);
+  } else {
+    scanHeaders(0, 0, config, false);
   }
+  const cookieStart = foundCookieStart;
+  const cookieLen = foundCookieLen;
 
   // The cookie.
   let orgStart: usize = 0;

@@ -14,6 +14,35 @@ export let foundValueLength: i32 = 0;
 }
 
 /**
+ * The index of the first `;` at or after `from` in the `len` bytes at `p`, or `len`. Eight bytes at
+ * a time: in w = word ^ 0x3b…3b a `;` is a zero byte, and the lowest byte flagged by
+ * (w - 0x01…01) & ~w & 0x80…80 is exactly the first zero byte (a false flag needs a borrow from a
+ * zero byte below it), so its position comes from counting trailing zeros, with no byte loop. The
+ * last, partial word is the eight bytes ending at `len`, shifted so that only bytes from `at` on
+ * are looked at.
+ */
+// @ts-ignore: decorator
+@inline function nextSemicolon(p: usize, from: i32, len: i32): i32 {
+  let at = from;
+  while (at + 8 <= len) {
+    const x = load<u64>(p + <usize>at) ^ 0x3b3b3b3b3b3b3b3b;
+    const flags = (x - 0x0101010101010101) & ~x & 0x8080808080808080;
+    if (flags != 0) return at + <i32>(ctz(flags) >> 3);
+    at += 8;
+  }
+  if (at >= len) return len;
+  if (len >= 8) {
+    // The bytes from `at` to `len`, at the bottom of the word; the bytes shifted in become `;` ^ 0
+    // after the xor, which flags nothing.
+    const x = (load<u64>(p + <usize>len - 8) >>> (<u64>(at - len + 8) << 3)) ^ 0x3b3b3b3b3b3b3b3b;
+    const flags = (x - 0x0101010101010101) & ~x & 0x8080808080808080;
+    return flags != 0 ? at + <i32>(ctz(flags) >> 3) : len;
+  }
+  while (at < len && load<u8>(p + <usize>at) != 59) at++; // ;
+  return at;
+}
+
+/**
  * Looks for cookie `name` in the `len` bytes of one header entry at `header`. On success sets
  * foundValueStart/foundValueLength and returns true.
  *
@@ -27,15 +56,7 @@ export let foundValueLength: i32 = 0;
   while (index < len) {
     let start = index;
     while (start < len && isBlank(load<u8>(header + <usize>start))) start++;
-    let end = start;
-    // To the next `;`: eight bytes at a time while no byte of the word is `;` (w ^ 0x3b…3b has
-    // no zero byte), then byte by byte.
-    while (end + 8 <= len) {
-      const x = load<u64>(header + <usize>end) ^ 0x3b3b3b3b3b3b3b3b;
-      if (((x - 0x0101010101010101) & ~x & 0x8080808080808080) != 0) break;
-      end += 8;
-    }
-    while (end < len && load<u8>(header + <usize>end) != 59) end++; // ;
+    const end = nextSemicolon(header, start, len);
     if (end - start > nameLen && sameBytes(header + <usize>start, name, nameLen)) {
       let eq = start + nameLen;
       while (eq < end && isBlank(load<u8>(header + <usize>eq))) eq++;

@@ -10,7 +10,31 @@ function find(header: string, name: string = 'org'): string {
   return asString(foundValueStart, foundValueLength);
 }
 
+function repeat(c: string, n: i32): string {
+  let out = '';
+  for (let i = 0; i < n; i++) out += c;
+  return out;
+}
+
 describe('findCookie', () => {
+  it('ends every pair at its `;`, wherever the `;` falls in an eight-byte word', () => {
+    // Pairs before, values and what follows of every length from 0 to 17: the `;` moves across
+    // word boundaries and through the last, partial word.
+    const tails = ['', ';', '; z=2', ';x', ';:;:;:;:;'];
+    for (let before = 0; before < 18; before++) {
+      for (let length = 0; length < 18; length++) {
+        for (let t = 0; t < tails.length; t++) {
+          const value = repeat('v', length);
+          const header = 'p' + repeat('q', before) + '=1;org=' + value + tails[t];
+          expect(find(header)).toBe(value, header);
+          expect(find(header, 'p' + repeat('q', before))).toBe('1', header);
+        }
+      }
+    }
+    expect(find(';:;org=a')).toBe('a');
+    expect(find('org=:;;')).toBe(':');
+  });
+
   it('finds a cookie among others', () => {
     expect(find('a=1; org=xyz; b=2')).toBe('xyz');
     expect(find('org=xyz')).toBe('xyz');
