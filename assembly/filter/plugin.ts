@@ -108,6 +108,8 @@ export class OrgContextRoot extends RootContext {
   cache: CookieCache = new CookieCache();
   /** `metadata\0filter_metadata\0envoy.filters.http.jwt_authn\0payload\0<claim>` */
   claimPath: Bytes = new StaticArray<u8>(0);
+  /** scanLengths of the configuration. */
+  scanLengths: u64 = 0;
   private pool: OrgContextHttp[] = [];
 
   onConfigure(configurationSize: u32): bool {
@@ -141,6 +143,7 @@ export class OrgContextRoot extends RootContext {
       memory.copy(changetype<usize>(path) + <usize>prefix.length, changetype<usize>(claim), <usize>claim.length);
       this.claimPath = path;
     }
+    this.scanLengths = scanLengths(config);
     this.config = config;
     logString(
       LogLevel.Info,
@@ -198,7 +201,7 @@ let payloadLen: i32 = -1;
  * serialized pairs at `base` (`size` bytes). Its own function, with the rare cases in calls of
  * their own, so the loop keeps its few values in registers.
  */
-function scanHeaders(base: usize, size: usize, config: FilterConfig, claimsFromHeader: bool): void {
+function scanHeaders(base: usize, size: usize, config: FilterConfig, lengths: u64, claimsFromHeader: bool): void {
   foundCookieLen = -1;
   spoofedOrg = false;
   spoofedFeatures = false;
@@ -211,44 +214,53 @@ function scanHeaders(base: usize, size: usize, config: FilterConfig, claimsFromH
   if (count * 8 + 4 > <u64>size) return;
   const orgHeader = config.orgHeader;
   const featuresHeader = config.featuresHeader;
-  const orgHeaderLen = <u32>orgHeader.length;
-  const featuresHeaderLen = <u32>featuresHeader.length;
   const end = <u64>base + <u64>size;
   if (end > <u64>u32.MAX_VALUE) return; // not in a 32-bit memory: nothing to read
-  // The name lengths worth a closer look, a bit per length under 64 (a longer name is always
-  // looked at): most headers are none of ours, and that costs one test each.
-  const lengths: u64 = claimsFromHeader ? u64.MAX_VALUE : lengthBit(6) | lengthBit(orgHeaderLen) | lengthBit(featuresHeaderLen);
   let entry = base + 4;
   const entriesEnd = entry + <usize>count * 8;
   let name = entriesEnd;
-  while (entry < entriesEnd) {
-    const nameLen = load<u32>(entry);
-    const valueLen = load<u32>(entry, 4);
-    entry += 8;
-    // In 64 bits: lengths near 2^32 must not wrap around.
-    if (<u64>name + <u64>nameLen + <u64>valueLen + 2 > end) return;
-    const value = name + nameLen + 1;
-    const next = value + valueLen + 1;
-    if (nameLen < 64 && ((lengths >> nameLen) & 1) == 0) {
-      name = next;
-      continue;
+  for (;;) {
+    // Past the headers of no interest, with no call in the loop (its values stay in registers).
+    // Most headers are none of ours: one test of the length set each (see scanLengths).
+    let nameLen: u32 = 0;
+    let valueLen: u32 = 0;
+    for (;;) {
+      if (entry >= entriesEnd) return;
+      nameLen = load<u32>(entry);
+      valueLen = load<u32>(entry, 4);
+      // In 64 bits: lengths near 2^32 must not wrap around.
+      if (<u64>name + <u64>nameLen + <u64>valueLen + 2 > end) return;
+      entry += 8;
+      if (nameLen >= 64 || ((lengths >> nameLen) & 1) != 0) break;
+      name += nameLen + valueLen + 2;
     }
+    const value = name + nameLen + 1;
     // `cookie` as one u32 and one u16 (little-endian), without a call.
     if (nameLen == 6 && load<u32>(name) == 0x6b6f6f63 && load<u16>(name, 4) == 0x6569) {
       if (foundCookieLen < 0) lookForCookie(value, <i32>valueLen, config.cookieName);
-    } else if (nameLen == orgHeaderLen && sameBytes(name, changetype<usize>(orgHeader), <i32>nameLen)) {
+    } else if (nameLen == <u32>orgHeader.length && sameBytes(name, changetype<usize>(orgHeader), <i32>nameLen)) {
       spoofedOrg = true;
-    } else if (nameLen == featuresHeaderLen && sameBytes(name, changetype<usize>(featuresHeader), <i32>nameLen)) {
+    } else if (nameLen == <u32>featuresHeader.length && sameBytes(name, changetype<usize>(featuresHeader), <i32>nameLen)) {
       spoofedFeatures = true;
     } else if (claimsFromHeader) {
       noteClaimsHeader(name, <i32>nameLen, value, <i32>valueLen);
     }
-    name = next;
+    name = value + valueLen + 1;
   }
 }
 
-// @ts-ignore: decorator
-@inline function lengthBit(length: u32): u64 {
+/**
+ * The header name lengths scanHeaders looks at closely, a bit per length under 64 (a longer name
+ * is always looked at): `cookie`, the two output headers, and every length when the claims come
+ * from the payload header. Worked out once per configuration and passed in, so that the request
+ * loop only tests it.
+ */
+function scanLengths(config: FilterConfig): u64 {
+  if (config.claimsFromHeader && config.membershipClaim !== null) return u64.MAX_VALUE;
+  return lengthBit(6) | lengthBit(<u32>config.orgHeader.length) | lengthBit(<u32>config.featuresHeader.length);
+}
+
+function lengthBit(length: u32): u64 {
   return length < 64 ? <u64>1 << length : 0;
 }
 
@@ -280,9 +292,9 @@ function noteClaimsHeader(name: usize, nameLen: i32, value: usize, valueLen: i32
   const featuresHeaderLen = featuresHeader.length;
   const claimsFromHeader = config.claimsFromHeader && config.membershipClaim !== null;
   if (getHeaderPairs(HeaderMapType.RequestHeaders)) {
-    scanHeaders(resultData, <usize>resultSize, config, claimsFromHeader);
+    scanHeaders(resultData, <usize>resultSize, config, root.scanLengths, claimsFromHeader);
   } else {
-    scanHeaders(0, 0, config, false);
+    scanHeaders(0, 0, config, 0, false);
   }
   const cookieStart = foundCookieStart;
   const cookieLen = foundCookieLen;
