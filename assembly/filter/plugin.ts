@@ -15,7 +15,7 @@ import {
 } from '../abi/host';
 import { BufferType, FilterHeadersStatus, HeaderMapType, LogLevel } from '../abi/imports';
 import { logBytes, logString } from '../abi/log';
-import { Bytes, copyBytes, decimal, sameBytes, utf8 } from '../bytes';
+import { byteLength, Bytes, copyBytes, decimal, sameBytes, utf8 } from '../bytes';
 import { base64Decode, base64DecodedMaxLength } from '../crypto/base64';
 import { findCookie, foundValueLength, foundValueStart } from '../parse/cookie';
 import { findMember, isValidJson, kindAt, valueStart } from '../parse/json';
@@ -238,9 +238,9 @@ function scanHeaders(base: usize, size: usize, config: FilterConfig, lengths: u6
     // `cookie` as one u32 and one u16 (little-endian), without a call.
     if (nameLen == 6 && load<u32>(name) == 0x6b6f6f63 && load<u16>(name, 4) == 0x6569) {
       if (foundCookieLen < 0) lookForCookie(value, <i32>valueLen, config.cookieName);
-    } else if (nameLen == <u32>orgHeader.length && sameBytes(name, changetype<usize>(orgHeader), <i32>nameLen)) {
+    } else if (nameLen == <u32>byteLength(orgHeader) && sameBytes(name, changetype<usize>(orgHeader), <i32>nameLen)) {
       spoofedOrg = true;
-    } else if (nameLen == <u32>featuresHeader.length && sameBytes(name, changetype<usize>(featuresHeader), <i32>nameLen)) {
+    } else if (nameLen == <u32>byteLength(featuresHeader) && sameBytes(name, changetype<usize>(featuresHeader), <i32>nameLen)) {
       spoofedFeatures = true;
     } else if (claimsFromHeader) {
       noteClaimsHeader(name, <i32>nameLen, value, <i32>valueLen);
@@ -266,7 +266,7 @@ function lengthBit(length: u32): u64 {
 
 /** A `cookie` entry: the configured cookie, if this entry has it. */
 function lookForCookie(value: usize, valueLen: i32, cookieName: Bytes): void {
-  if (findCookie(value, valueLen, changetype<usize>(cookieName), cookieName.length)) {
+  if (findCookie(value, valueLen, changetype<usize>(cookieName), byteLength(cookieName))) {
     foundCookieStart = foundValueStart;
     foundCookieLen = foundValueLength;
   }
@@ -288,8 +288,8 @@ function noteClaimsHeader(name: usize, nameLen: i32, value: usize, valueLen: i32
 @inline function decide(root: OrgContextRoot, config: FilterConfig): void {
   const orgHeader = config.orgHeader;
   const featuresHeader = config.featuresHeader;
-  const orgHeaderLen = orgHeader.length;
-  const featuresHeaderLen = featuresHeader.length;
+  const orgHeaderLen = byteLength(orgHeader);
+  const featuresHeaderLen = byteLength(featuresHeader);
   const claimsFromHeader = config.claimsFromHeader && config.membershipClaim !== null;
   if (getHeaderPairs(HeaderMapType.RequestHeaders)) {
     scanHeaders(resultData, <usize>resultSize, config, root.scanLengths, claimsFromHeader);
@@ -384,7 +384,7 @@ function noteClaimsHeader(name: usize, nameLen: i32, value: usize, valueLen: i32
     changetype<usize>(featuresHeader),
     featuresHeaderLen,
     changetype<usize>(featuresValue),
-    featuresValue.length,
+    byteLength(featuresValue),
   );
   if (spoofedOrg || spoofedFeatures) metrics.count(metrics.spoofedHeaderRemoved);
 }
