@@ -10,10 +10,6 @@ export class HttpContext {
     return FilterHeadersStatus.Continue;
   }
 
-  onResponseHeaders(headerCount: u32, endOfStream: bool): FilterHeadersStatus {
-    return FilterHeadersStatus.Continue;
-  }
-
   /** The stream is over; the context will be dropped (or pooled) after this. */
   onDone(): void {}
 }

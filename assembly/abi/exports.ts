@@ -1,6 +1,11 @@
 // The callbacks the host calls (Proxy-Wasm ABI 0.2.1) and the allocator it uses. The plugin's
 // entry module re-exports everything here: `export * from './abi/exports'`.
 //
+// Only the callbacks these plugins act on are exported. A host skips a callback a module does not
+// export (Envoy's proxy-wasm-cpp-host: a missing on_request_body, on_response_headers, on_log,
+// on_tick… is Continue or nothing), so an empty one would cost a call per stream and bytes in the
+// module for nothing.
+//
 // Memory: the module runs AssemblyScript's stub runtime (a bump allocator that never collects), so
 // nothing on the request path may allocate: host data goes to the rewound arena, HTTP contexts are
 // recycled by their root context, and the context table grows only with concurrent streams.
@@ -76,31 +81,6 @@ export function proxy_on_request_headers(id: u32, headerCount: u32, endOfStream:
   return status;
 }
 
-export function proxy_on_request_body(id: u32, bodySize: u32, endOfStream: bool): u32 {
-  return 0;
-}
-
-export function proxy_on_request_trailers(id: u32, trailerCount: u32): u32 {
-  return 0;
-}
-
-export function proxy_on_response_headers(id: u32, headerCount: u32, endOfStream: bool): u32 {
-  rewindArena();
-  const context = stream(id);
-  const status = context === null ? FilterHeadersStatus.Continue : context.onResponseHeaders(headerCount, endOfStream);
-  return status;
-}
-
-export function proxy_on_response_body(id: u32, bodySize: u32, endOfStream: bool): u32 {
-  return 0;
-}
-
-export function proxy_on_response_trailers(id: u32, trailerCount: u32): u32 {
-  return 0;
-}
-
-export function proxy_on_log(id: u32): void {}
-
 export function proxy_on_done(id: u32): bool {
   const context = stream(id);
   if (context !== null) context.onDone();
@@ -124,8 +104,3 @@ export function proxy_on_delete(id: u32): void {
   }
 }
 
-export function proxy_on_tick(rootId: u32): void {}
-
-export function proxy_on_queue_ready(rootId: u32, queueId: u32): void {}
-
-export function proxy_on_http_call_response(rootId: u32, token: u32, headerCount: u32, bodySize: u32, trailerCount: u32): void {}

@@ -3,7 +3,7 @@
 // a client cannot fill it with garbage. Direct-mapped and fixed in size: a colliding cookie evicts
 // the old one. The slots are one block allocated at the first insert and reused after a
 // reconfiguration (emptied), so memory stays flat whatever the traffic.
-import { sameBytes } from '../bytes';
+import { constantTimeEqual } from '../crypto/compare';
 
 /** Longer cookie values are verified every time (Express cookies are well under this). */
 export const MAX_CACHED_VALUE: i32 = 256;
@@ -65,7 +65,8 @@ export class CookieCache {
     const hash = valueHash(value, len);
     const entry = this.slot(hash);
     if (load<u32>(entry) != hash || <i32>load<u16>(entry, 4) != len) return false;
-    if (!sameBytes(entry + HEADER, value, len)) return false;
+    // In constant time: how far a guess matches a cached value must not show.
+    if (!constantTimeEqual(entry + HEADER, value, len)) return false;
     cachedIdStart = entry + HEADER + <usize>MAX_CACHED_VALUE;
     cachedIdLength = <i32>load<u8>(entry, 6);
     cachedFeatures = load<i32>(entry, 8);

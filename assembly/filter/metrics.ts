@@ -12,21 +12,22 @@ export let membershipRejected: i64 = -1;
 export let spoofedHeaderRemoved: i64 = -1;
 let defined = false;
 
+/** Defines counter `org_context.<name>` (the prefix kept once: module bytes are scarce). */
 function define(name: string): i64 {
-  const bytes = utf8(name);
+  const bytes = utf8('org_context.' + name);
   return defineCounter(changetype<usize>(bytes), bytes.length);
 }
 
 export function defineMetrics(): void {
   if (defined) return;
   defined = true;
-  requests = define('org_context.requests');
-  cookieValid = define('org_context.cookie_valid');
-  cookieInvalid = define('org_context.cookie_invalid');
-  cookieAbsent = define('org_context.cookie_absent');
-  fallbackUsed = define('org_context.fallback_used');
-  membershipRejected = define('org_context.membership_rejected');
-  spoofedHeaderRemoved = define('org_context.spoofed_header_removed');
+  requests = define('requests');
+  cookieValid = define('cookie_valid');
+  cookieInvalid = define('cookie_invalid');
+  cookieAbsent = define('cookie_absent');
+  fallbackUsed = define('fallback_used');
+  membershipRejected = define('membership_rejected');
+  spoofedHeaderRemoved = define('spoofed_header_removed');
 }
 
 // @ts-ignore: decorator

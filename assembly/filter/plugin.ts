@@ -57,8 +57,11 @@ const JWT_PAYLOAD_HEADER = utf8('x-envoy-jwt-payload');
 const DEFAULT_ORG = utf8(DEFAULT_ORG_HEADER);
 const DEFAULT_FEATURES = utf8(DEFAULT_FEATURES_HEADER);
 
+/** Every log line of the filter starts so (kept once: module bytes are scarce). */
+const LOG_PREFIX = 'org-context: ';
+
 function rejected(reason: string): Bytes {
-  return utf8('org-context: cookie rejected: ' + reason);
+  return utf8(LOG_PREFIX + 'cookie rejected: ' + reason);
 }
 
 // Log lines for rejected cookies, prepared once: never with the cookie's value.
@@ -126,11 +129,11 @@ export class OrgContextRoot extends RootContext {
     if (secrets !== null) memory.fill(changetype<usize>(secrets), 0, <usize>secrets.length);
     const config = result.config;
     if (config === null) {
-      logString(LogLevel.Critical, 'org-context: invalid configuration: ' + result.error);
+      logString(LogLevel.Critical, LOG_PREFIX + 'invalid configuration: ' + result.error);
       return false;
     }
     for (let i = 0; i < result.warnings.length; i++) {
-      logString(LogLevel.Warn, 'org-context: ' + unchecked(result.warnings[i]));
+      logString(LogLevel.Warn, LOG_PREFIX + unchecked(result.warnings[i]));
     }
     metrics.defineMetrics();
     // A new configuration may have new secrets: nothing verified under the old ones is kept.
@@ -147,7 +150,7 @@ export class OrgContextRoot extends RootContext {
     this.config = config;
     logString(
       LogLevel.Info,
-      'org-context: configured: secrets ' + decimal(config.keys.length) + ', bootstrapped ' +
+      LOG_PREFIX + 'configured: secrets ' + decimal(config.keys.length) + ', bootstrapped ' +
         decimal(config.bootstrapped.length) + ', cache ' + decimal(config.cacheSize) + ', membership ' +
         (claim === null ? 'off' : config.claimsFromHeader ? 'header' : 'metadata'),
     );

@@ -77,4 +77,22 @@ describe('constantTimeEqual', () => {
     expect(constantTimeEqual(changetype<usize>(a), changetype<usize>(d), 8)).toBe(false);
     expect(constantTimeEqual(changetype<usize>(a), changetype<usize>(c), 7)).toBe(true);
   });
+  it('tells apart bytes that differ anywhere, at every length up to three blocks of sixteen', () => {
+    const a = new StaticArray<u8>(48);
+    const b = new StaticArray<u8>(48);
+    for (let i = 0; i < 48; i++) {
+      unchecked((a[i] = <u8>(i * 7 + 1)));
+      unchecked((b[i] = <u8>(i * 7 + 1)));
+    }
+    const pa = changetype<usize>(a);
+    const pb = changetype<usize>(b);
+    for (let len = 0; len <= 48; len++) {
+      expect(constantTimeEqual(pa, pb, len)).toBe(true, 'equal, length ' + len.toString());
+      for (let at = 0; at < len; at++) {
+        unchecked((b[at] ^= 0x80));
+        expect(constantTimeEqual(pa, pb, len)).toBe(false, 'length ' + len.toString() + ', byte ' + at.toString());
+        unchecked((b[at] ^= 0x80));
+      }
+    }
+  });
 });

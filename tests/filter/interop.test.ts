@@ -187,4 +187,10 @@ describe('the built modules load in Envoy', () => {
       }
     });
   }
+
+  test(`the release module is within its size budget (${SIZE_BUDGET_BYTES} bytes)`, async () => {
+    const { stat } = await import('node:fs/promises');
+    const { size } = await stat(new URL('../../dist/org-context.wasm', import.meta.url).pathname);
+    assert.ok(size <= SIZE_BUDGET_BYTES, `dist/org-context.wasm is ${size} bytes, over the ${SIZE_BUDGET_BYTES}-byte budget`);
+  });
 });
