@@ -183,6 +183,14 @@ export async function benchFilter(options: FilterBenchOptions): Promise<FilterBe
   }
   const medians = samples.map(median);
   for (const setup of setups) setup.plugin.close();
+  const noopRuns = samples[0];
+  const spread = Math.max(...noopRuns) / Math.min(...noopRuns) - 1;
+  if (spread > 0.15) {
+    options.onProgress(
+      `filter: note: the no-op's runs differ by ${Math.round(spread * 100)} % (a busy or throttled machine): ` +
+        'absolute figures move with it, ratios much less; rerun when the machine is quiet',
+    );
+  }
   return {
     sizeBytes,
     cases: setups.map((setup, i) => ({
