@@ -23,9 +23,10 @@ export let cachedFeatures: i32 = -1;
 
 /**
  * The slot hash of a cookie value (16 bytes or more): its length and its first, middle and last
- * eight bytes, a fixed amount of work whatever the length. Signed values end in 43 characters of HMAC, so valid
- * cookies spread evenly; a hit is always confirmed by comparing every byte, so values crafted to
- * collide only evict each other (each is then verified again, as any invalid cookie is).
+ * eight bytes, a fixed amount of work whatever the length. Signed values end in 43 characters of
+ * HMAC, so valid cookies spread evenly; a hit is always confirmed by comparing every byte, so
+ * values crafted to collide only evict each other (each is then verified again, as any invalid
+ * cookie is).
  */
 function valueHash(value: usize, len: i32): u32 {
   let h = load<u64>(value) ^ (<u64>len * 0x9e3779b97f4a7c15);

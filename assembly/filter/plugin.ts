@@ -204,7 +204,7 @@ let payloadLen: i32 = -1;
  * serialized pairs at `base` (`size` bytes). Its own function, with the rare cases in calls of
  * their own, so the loop keeps its few values in registers.
  */
-function scanHeaders(base: usize, size: usize, config: FilterConfig, lengths: u64, claimsFromHeader: bool): void {
+function scanHeaders(base: usize, size: usize, config: FilterConfig, lengths: u64): void {
   foundCookieLen = -1;
   spoofedOrg = false;
   spoofedFeatures = false;
@@ -217,6 +217,7 @@ function scanHeaders(base: usize, size: usize, config: FilterConfig, lengths: u6
   if (count * 8 + 4 > <u64>size) return;
   const orgHeader = config.orgHeader;
   const featuresHeader = config.featuresHeader;
+  const claimsFromHeader = readsPayloadHeader(config);
   const end = <u64>base + <u64>size;
   if (end > <u64>u32.MAX_VALUE) return; // not in a 32-bit memory: nothing to read
   let entry = base + 4;
@@ -259,8 +260,14 @@ function scanHeaders(base: usize, size: usize, config: FilterConfig, lengths: u6
  * loop only tests it.
  */
 function scanLengths(config: FilterConfig): u64 {
-  if (config.claimsFromHeader && config.membershipClaim !== null) return u64.MAX_VALUE;
+  if (readsPayloadHeader(config)) return u64.MAX_VALUE;
   return lengthBit(6) | lengthBit(<u32>config.orgHeader.length) | lengthBit(<u32>config.featuresHeader.length);
+}
+
+/** Whether the membership claims come from jwt_authn's payload header (not its metadata). */
+// @ts-ignore: decorator
+@inline function readsPayloadHeader(config: FilterConfig): bool {
+  return config.claimsFromHeader && config.membershipClaim !== null;
 }
 
 function lengthBit(length: u32): u64 {
@@ -293,11 +300,10 @@ function noteClaimsHeader(name: usize, nameLen: i32, value: usize, valueLen: i32
   const featuresHeader = config.featuresHeader;
   const orgHeaderLen = byteLength(orgHeader);
   const featuresHeaderLen = byteLength(featuresHeader);
-  const claimsFromHeader = config.claimsFromHeader && config.membershipClaim !== null;
   if (getHeaderPairs(HeaderMapType.RequestHeaders)) {
-    scanHeaders(resultData, <usize>resultSize, config, root.scanLengths, claimsFromHeader);
+    scanHeaders(resultData, <usize>resultSize, config, root.scanLengths);
   } else {
-    scanHeaders(0, 0, config, 0, false);
+    scanHeaders(0, 0, config, 0); // nothing to read: only resets what it reports
   }
   const cookieStart = foundCookieStart;
   const cookieLen = foundCookieLen;
