@@ -5,6 +5,8 @@
 import { Bytes, bytesEqual, copyBytes, decimal, joinBytes, utf8 } from '../bytes';
 import { HmacKey } from '../crypto/hmac';
 import { findMember, isValidJson, keyAt, kindAt, nextEntry, plainInteger, skipString, skipValue, unescapeString, valueAt, valueEnd, valueStart } from '../parse/json';
+import { isValidUtf8 } from '../parse/percent';
+import { text, Text } from './messages';
 import { isValidCookieName, isValidHeaderName, isValidId } from './syntax';
 
 export const DEFAULT_COOKIE_NAME = 'previouslySelectedOrganisation';
@@ -66,8 +68,6 @@ function equalsText(bytes: Bytes, text: string): bool {
   return bytesEqual(bytes, utf8(text));
 }
 
-const ID_RULE = ' is invalid (1-128 of A-Z a-z 0-9 . _ : -)';
-const WHOLE_NUMBER = 'must be a whole number from 0 to 65536';
 
 const PLUGIN_KEYS: string[] = [
   'cookieName',
@@ -175,7 +175,7 @@ class Reader {
     const fromPlugin = this.pluginValue(key);
     if (fromPlugin !== null) {
       if (fromPlugin.kind != 0x22) {
-        this.fail('pluginConfig.' + key, 'must be a string');
+        this.fail('pluginConfig.' + key, text(Text.MustBeString));
         return null;
       }
       return jsonString(fromPlugin.at, fromPlugin.end);
@@ -199,7 +199,7 @@ class Reader {
       } else if (fromPlugin.kind == 0x22) {
         items = splitList(jsonString(fromPlugin.at, fromPlugin.end));
       } else {
-        this.fail(setting, 'must be an array or a comma-separated string');
+        this.fail(setting, text(Text.MustBeList));
         return [];
       }
     } else {
@@ -208,7 +208,7 @@ class Reader {
       items = splitList(raw);
     }
     if (items === null) {
-      this.fail(setting, 'has an empty item');
+      this.fail(setting, text(Text.EmptyItem));
       return [];
     }
     return this.checkIds(items, setting, what);
@@ -219,7 +219,7 @@ class Reader {
     let cursor = array.at;
     while ((cursor = nextEntry(cursor, array.end)) != 0) {
       if (kindAt(valueAt) != 0x22) {
-        this.fail(setting, 'item ' + decimal(out.length) + ' is not a string');
+        this.fail(setting, text(Text.Item) + decimal(out.length) + text(Text.IsNotString));
         return null;
       }
       out.push(jsonString(valueAt, array.end));
@@ -233,7 +233,7 @@ class Reader {
     for (let i = 0; i < items.length; i++) {
       const item = unchecked(items[i]);
       if (!isValidId(changetype<usize>(item), item.length)) {
-        this.fail(setting, what + ' ' + quote(item) + ID_RULE);
+        this.fail(setting, what + ' ' + quote(item) + text(Text.IdRule));
         return [];
       }
       if (!contains(out, item)) out.push(item);
@@ -247,7 +247,7 @@ class Reader {
     if (plugin !== null && plugin.length > 0) {
       const p = changetype<usize>(plugin);
       if (!isValidJson(p, plugin.length) || kindAt(valueStart(p, plugin.length)) != 0x7b) {
-        this.fail('pluginConfig', 'must be a JSON object');
+        this.fail('pluginConfig', text(Text.MustBeObject));
         return this.result;
       }
       this.plugin = plugin;
@@ -261,8 +261,8 @@ class Reader {
           if (equalsText(key, unchecked(PLUGIN_KEYS[k]))) known = true;
         }
         if (!known) {
-          const hint = equalsText(key, 'cookieSecrets') ? ' (secrets: env only)' : '';
-          this.fail('pluginConfig', 'unknown key ' + quote(key) + hint);
+          const hint = equalsText(key, 'cookieSecrets') ? text(Text.EnvOnly) : '';
+          this.fail('pluginConfig', text(Text.UnknownKey) + quote(key) + hint);
           return this.result;
         }
       }
@@ -275,15 +275,21 @@ class Reader {
     if (this.failed) return this.result;
     if (cookieName !== null) {
       if (!isValidCookieName(changetype<usize>(cookieName), cookieName.length)) {
-        this.fail(this.settingName('ORG_COOKIE_NAME', 'cookieName'), 'is not a valid cookie name');
+        this.fail(this.settingName('ORG_COOKIE_NAME', 'cookieName'), text(Text.BadCookieName));
+        return this.result;
+      }
+      // The `cookie` module parses into a plain object, where assigning `__proto__` sets no
+      // property: cookie-parser never yields a cookie of that name.
+      if (equalsText(cookieName, '__proto__')) {
+        this.fail(this.settingName('ORG_COOKIE_NAME', 'cookieName'), text(Text.ProtoCookieName));
         return this.result;
       }
       config.cookieName = cookieName;
     }
 
-    config.bootstrapped = this.listSetting('BOOTSTRAPPED_ORGANISATIONS', 'bootstrappedOrganisations', 'organisation id');
+    config.bootstrapped = this.listSetting('BOOTSTRAPPED_ORGANISATIONS', 'bootstrappedOrganisations', text(Text.OrganisationId));
     if (this.failed) return this.result;
-    config.globalFeatures = this.listSetting('SUPPORTED_FEATURES', 'supportedFeatures', 'feature key');
+    config.globalFeatures = this.listSetting('SUPPORTED_FEATURES', 'supportedFeatures', text(Text.FeatureKey));
     if (this.failed) return this.result;
     config.globalFeaturesValue = joinBytes(config.globalFeatures, 0x2c);
     this.readOrganisationFeatures(config);
@@ -295,7 +301,7 @@ class Reader {
       for (let i = 0; i < claim.length; i++) {
         const c = unchecked(claim[i]);
         if (c < 0x20 || c == 0x7f) {
-          this.fail(this.settingName('ORG_MEMBERSHIP_CLAIM', 'membershipClaim'), 'has control characters');
+          this.fail(this.settingName('ORG_MEMBERSHIP_CLAIM', 'membershipClaim'), text(Text.ControlCharacters));
           return this.result;
         }
       }
@@ -307,7 +313,7 @@ class Reader {
     if (source !== null) {
       if (equalsText(source, 'header')) config.claimsFromHeader = true;
       else if (!equalsText(source, 'metadata')) {
-        this.fail(this.settingName('JWT_CLAIMS_SOURCE', 'jwtClaimsSource'), 'must be "metadata" or "header"');
+        this.fail(this.settingName('JWT_CLAIMS_SOURCE', 'jwtClaimsSource'), text(Text.MetadataOrHeader));
         return this.result;
       }
     }
@@ -318,7 +324,7 @@ class Reader {
     if (featuresHeader !== null) config.featuresHeader = featuresHeader;
     if (this.failed) return this.result;
     if (bytesEqual(config.orgHeader, config.featuresHeader)) {
-      this.fail(this.settingName('FEATURES_HEADER', 'featuresHeader'), 'must differ from the org header');
+      this.fail(this.settingName('FEATURES_HEADER', 'featuresHeader'), text(Text.SameHeaders));
       return this.result;
     }
 
@@ -331,14 +337,20 @@ class Reader {
   readSecrets(config: FilterConfig): void {
     const raw = this.env('ORG_COOKIE_SECRETS');
     if (raw === null || trimBlanks(raw).length == 0) {
-      this.fail('ORG_COOKIE_SECRETS', 'is required (a secret or a JSON array)');
+      this.fail('ORG_COOKIE_SECRETS', text(Text.SecretRequired));
+      return;
+    }
+    // Node reads the environment as UTF-8, replacing what is not: such bytes would not be the
+    // backend's secret.
+    if (!isValidUtf8(changetype<usize>(raw), raw.length)) {
+      this.fail('ORG_COOKIE_SECRETS', text(Text.NotUtf8));
       return;
     }
     let secrets: Bytes[] = [];
     if (unchecked(raw[0]) == 0x5b) {
       const p = changetype<usize>(raw);
       if (!isValidJson(p, raw.length)) {
-        this.fail('ORG_COOKIE_SECRETS', 'is not a JSON array of strings');
+        this.fail('ORG_COOKIE_SECRETS', text(Text.NotSecretList));
         return;
       }
       const list = this.stringArray(new JsonRef(p, p + <usize>raw.length), 'ORG_COOKIE_SECRETS');
@@ -348,23 +360,24 @@ class Reader {
       secrets.push(raw);
     }
     if (secrets.length == 0) {
-      this.fail('ORG_COOKIE_SECRETS', 'lists no secret');
+      this.fail('ORG_COOKIE_SECRETS', text(Text.NoSecret));
       return;
     }
     if (secrets.length > MAX_SECRETS) {
-      this.fail('ORG_COOKIE_SECRETS', 'lists more than 16 secrets');
+      this.fail('ORG_COOKIE_SECRETS', text(Text.TooManySecrets));
       return;
     }
     const keys = new StaticArray<HmacKey>(secrets.length);
     for (let i = 0; i < secrets.length; i++) {
       const secret = unchecked(secrets[i]);
       if (secret.length == 0) {
-        this.fail('ORG_COOKIE_SECRETS', 'secret #' + decimal(i + 1) + ' is empty');
+        this.fail('ORG_COOKIE_SECRETS', text(Text.SecretNumber) + decimal(i + 1) + text(Text.IsEmpty));
         return;
       }
       if (secret.length < SHORT_SECRET_BYTES) {
-        this.result.warnings.push('ORG_COOKIE_SECRETS: secret #' + decimal(i + 1) + ' is shorter than 32 bytes');
+        this.result.warnings.push('ORG_COOKIE_SECRETS' + ': ' + text(Text.SecretNumber) + decimal(i + 1) + text(Text.IsShort));
       }
+      replaceLoneSurrogates(secret);
       unchecked((keys[i] = HmacKey.fromBytes(secret)));
       // Only the HMAC states are kept: wipe this copy of the secret.
       memory.fill(changetype<usize>(secret), 0, <usize>secret.length);
@@ -383,13 +396,13 @@ class Reader {
       setting = 'ORGANISATION_FEATURES';
       const p = changetype<usize>(raw);
       if (!isValidJson(p, raw.length)) {
-        this.fail(setting, 'is not valid JSON');
+        this.fail(setting, text(Text.NotJson));
         return;
       }
       value = new JsonRef(valueStart(p, raw.length), p + <usize>raw.length);
     }
     if (value.kind != 0x7b) {
-      this.fail(setting, 'must be an object of arrays');
+      this.fail(setting, text(Text.MustBeObjectOfArrays));
       return;
     }
     let cursor = value.at;
@@ -397,16 +410,16 @@ class Reader {
       const id = jsonString(keyAt, value.end);
       const list = new JsonRef(valueAt, value.end);
       if (!isValidId(changetype<usize>(id), id.length)) {
-        this.fail(setting, 'organisation id ' + quote(id) + ID_RULE);
+        this.fail(setting, text(Text.OrganisationId) + ' ' + quote(id) + text(Text.IdRule));
         return;
       }
       if (list.kind != 0x5b) {
-        this.fail(setting, quote(id) + ' must map to an array');
+        this.fail(setting, quote(id) + text(Text.MustMapToArray));
         return;
       }
       const own = this.stringArray(list, setting);
       if (own === null) return;
-      const checked = this.checkIds(own, setting, 'feature key');
+      const checked = this.checkIds(own, setting, text(Text.FeatureKey));
       if (this.failed) return;
       const combined = config.globalFeatures.slice(0);
       for (let k = 0; k < checked.length; k++) {
@@ -429,7 +442,7 @@ class Reader {
     const value = this.stringSetting(envName, key);
     if (value === null || this.failed) return null;
     if (!isValidHeaderName(changetype<usize>(value), value.length)) {
-      this.fail(this.settingName(envName, key), 'must be a lower-case header name');
+      this.fail(this.settingName(envName, key), text(Text.BadHeaderName));
       return null;
     }
     return value;
@@ -440,17 +453,32 @@ class Reader {
     const setting = this.settingName('ORG_COOKIE_CACHE_SIZE', 'cookieCacheSize');
     let size: f64 = <f64>DEFAULT_CACHE_SIZE;
     if (fromPlugin !== null) {
-      size = fromPlugin.kind == 0x30 ? plainInteger(fromPlugin.at, skipValue(fromPlugin.at, fromPlugin.end, 0)) : NaN;
+      size = fromPlugin.kind == 0x30 ? plainInteger(fromPlugin.at, skipValue(fromPlugin.at, fromPlugin.end)) : NaN;
     } else {
       const raw = this.env('ORG_COOKIE_CACHE_SIZE');
       if (raw === null) return;
       size = raw.length > 0 && unchecked(raw[0]) != 0x2d ? plainInteger(changetype<usize>(raw), changetype<usize>(raw) + <usize>raw.length) : NaN;
     }
     if (!(size >= 0 && size <= <f64>MAX_CACHE_SIZE)) {
-      this.fail(setting, WHOLE_NUMBER);
+      this.fail(setting, text(Text.WholeNumber));
       return;
     }
     config.cacheSize = <i32>size;
+  }
+}
+
+/**
+ * Node keys an HMAC with a string's UTF-8 form, in which a lone surrogate (a JSON `\ud800`
+ * escape) is U+FFFD. The bytes here are UTF-8 apart from such surrogates, which unescaping wrote
+ * as ED A0..BF xx: each becomes EF BF BD, the same length, in place.
+ */
+function replaceLoneSurrogates(bytes: Bytes): void {
+  for (let i = 0; i + 2 < bytes.length; i++) {
+    if (unchecked(bytes[i]) == 0xed && unchecked(bytes[i + 1]) >= 0xa0) {
+      unchecked((bytes[i] = 0xef));
+      unchecked((bytes[i + 1] = 0xbf));
+      unchecked((bytes[i + 2] = 0xbd));
+    }
   }
 }
 

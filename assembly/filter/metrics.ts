@@ -1,5 +1,6 @@
 // The filter's Envoy counters (shown in /stats as `wasmcustom.<name>`). Defined once per VM; a
 // reconfiguration keeps counting on the same ids.
+import { text, Text } from './messages';
 import { defineCounter, incrementCounter } from '../abi/host';
 import { utf8 } from '../bytes';
 
@@ -21,13 +22,13 @@ function define(name: string): i64 {
 export function defineMetrics(): void {
   if (defined) return;
   defined = true;
-  requests = define('requests');
-  cookieValid = define('cookie_valid');
-  cookieInvalid = define('cookie_invalid');
-  cookieAbsent = define('cookie_absent');
-  fallbackUsed = define('fallback_used');
-  membershipRejected = define('membership_rejected');
-  spoofedHeaderRemoved = define('spoofed_header_removed');
+  requests = define(text(Text.Requests));
+  cookieValid = define(text(Text.CookieValid));
+  cookieInvalid = define(text(Text.CookieInvalid));
+  cookieAbsent = define(text(Text.CookieAbsent));
+  fallbackUsed = define(text(Text.FallbackUsed));
+  membershipRejected = define(text(Text.MembershipRejected));
+  spoofedHeaderRemoved = define(text(Text.SpoofedHeaderRemoved));
 }
 
 // @ts-ignore: decorator

@@ -1,5 +1,6 @@
 // The org-context filter on the ABI layer: the root context owns the configuration and the
 // verified-cookie cache; a small HTTP context per request makes the decision (ORG-CONTEXT.md).
+import { text, Text } from './messages';
 import { arenaAlloc } from '../abi/arena';
 import { HttpContext, RootContext } from '../abi/context';
 import {
@@ -61,17 +62,17 @@ const DEFAULT_FEATURES = utf8(DEFAULT_FEATURES_HEADER);
 const LOG_PREFIX = 'org-context: ';
 
 function rejected(reason: string): Bytes {
-  return utf8(LOG_PREFIX + 'cookie rejected: ' + reason);
+  return utf8(LOG_PREFIX + text(Text.CookieRejected) + reason);
 }
 
 // Log lines for rejected cookies, prepared once: never with the cookie's value.
 const INVALID_MESSAGES: Bytes[] = [
   utf8(''),
-  rejected('malformed encoding'),
-  rejected('not signed'),
-  rejected('malformed signature'),
-  rejected('invalid signature'),
-  rejected('payload is not an id'),
+  rejected(text(Text.MalformedEncoding)),
+  rejected(text(Text.NotSigned)),
+  rejected(text(Text.MalformedSignature)),
+  rejected(text(Text.InvalidSignature)),
+  rejected(text(Text.NotAnId)),
 ];
 const LOG_INTERVAL_NANOS: u64 = 1_000_000_000;
 let lastInvalidLog: u64 = 0;
@@ -129,7 +130,7 @@ export class OrgContextRoot extends RootContext {
     if (secrets !== null) memory.fill(changetype<usize>(secrets), 0, <usize>secrets.length);
     const config = result.config;
     if (config === null) {
-      logString(LogLevel.Critical, LOG_PREFIX + 'invalid configuration: ' + result.error);
+      logString(LogLevel.Critical, LOG_PREFIX + text(Text.InvalidConfiguration) + result.error);
       return false;
     }
     for (let i = 0; i < result.warnings.length; i++) {
@@ -150,9 +151,9 @@ export class OrgContextRoot extends RootContext {
     this.config = config;
     logString(
       LogLevel.Info,
-      LOG_PREFIX + 'configured: secrets ' + decimal(config.keys.length) + ', bootstrapped ' +
-        decimal(config.bootstrapped.length) + ', cache ' + decimal(config.cacheSize) + ', membership ' +
-        (claim === null ? 'off' : config.claimsFromHeader ? 'header' : 'metadata'),
+      LOG_PREFIX + text(Text.Configured) + decimal(config.keys.length) + text(Text.Bootstrapped) +
+        decimal(config.bootstrapped.length) + text(Text.Cache) + decimal(config.cacheSize) + text(Text.Membership) +
+        (claim === null ? text(Text.Off) : config.claimsFromHeader ? 'header' : 'metadata'),
     );
     return true;
   }
@@ -320,7 +321,7 @@ function noteClaimsHeader(name: usize, nameLen: i32, value: usize, valueLen: i32
     features = cachedFeatures;
     metrics.count(metrics.cookieValid);
   } else {
-    const verdict = verifyCookie(cookieStart, cookieLen, config.keys, arenaAlloc(<usize>max(cookieLen, 1) << 1));
+    const verdict = verifyCookie(cookieStart, cookieLen, config.keys, arenaAlloc(<usize>max(cookieLen, 1) << 2));
     if (verdict == CookieVerdict.Valid) {
       orgStart = verifiedIdStart;
       orgLen = verifiedIdLength;
@@ -412,11 +413,13 @@ function featuresIndex(config: FilterConfig, id: usize, idLen: i32): i32 {
 function loadClaimFromPayloadHeader(start: usize, len: i32, claim: Bytes): void {
   const decoded = arenaAlloc(<usize>base64DecodedMaxLength(len));
   const decodedLen = base64Decode(start, len, decoded, true);
-  if (decodedLen < 0 || !isValidJson(decoded, decodedLen)) return;
+  if (decodedLen < 0) return;
+  // As long as the text: first the validation's bit stack, then unescaped strings.
+  const scratch = arenaAlloc(<usize>decodedLen + 1);
+  if (!isValidJson(decoded, decodedLen, scratch)) return;
   const object = valueStart(decoded, decodedLen);
   if (kindAt(object) != 0x7b) return;
   const end = decoded + <usize>decodedLen;
-  const scratch = arenaAlloc(<usize>decodedLen);
   const value = findMember(object, end, changetype<usize>(claim), claim.length, scratch);
   if (value != 0) membershipsFromJson(value, end, scratch);
 }

@@ -1,6 +1,6 @@
 // Verifies a signed cookie value exactly as cookie-parser (cookie-signature underneath) accepts it,
 // and turns its payload into an organisation id. Works on bytes in caller-provided scratch memory;
-// only a genuinely signed `j:` payload allocates (its JSON tree).
+// nothing is allocated.
 import { HmacKey } from '../crypto/hmac';
 import { base64EncodeUnpadded } from '../crypto/base64';
 import { constantTimeEqual } from '../crypto/compare';
@@ -10,7 +10,8 @@ import { isValidId } from './syntax';
 
 export const enum CookieVerdict {
   Valid = 0,
-  /** A raw byte outside ASCII, or a malformed `%` escape / non-UTF-8 result. */
+  /** Not valid, and not as Express sends it: a raw byte outside ASCII, or an escape that
+   *  decodeURIComponent refuses (the `cookie` module then keeps the undecoded text). */
   Malformed = 1,
   /** Not `s:`-prefixed: an unsigned cookie. */
   NotSigned = 2,
@@ -40,25 +41,39 @@ export let verifiedSecretIndex: i32 = -1;
 
 /**
  * Verifies the raw cookie value (`len` bytes at `raw`, as found in the header). `scratch` must
- * hold 2 × `len` bytes: the percent-decoded value and, for `j:` payloads, an unescaped id.
+ * hold 4 × `len` bytes: the decoded value (a raw byte >= 0x80 takes two) and, for `j:` payloads,
+ * an unescaped id.
  */
 export function verifyCookie(raw: usize, len: i32, keys: StaticArray<HmacKey>, scratch: usize): CookieVerdict {
   verifiedSecretIndex = -1;
-  // Browsers send what Express set: percent-encoded ASCII. Other raw bytes would be read as
-  // Latin-1 by Node and hashed differently, so they are never trusted.
+  // Only a `%` or a byte >= 0x80 makes the text cookie-signature hashes differ from the raw bytes.
   let percent = false;
+  let high: u32 = 0;
   for (let i: i32 = 0; i < len; i++) {
-    const c = load<u8>(raw + <usize>i);
-    if (c >= 0x80) return CookieVerdict.Malformed;
+    const c = <u32>load<u8>(raw + <usize>i);
+    high |= c;
     if (c == 0x25) percent = true;
   }
   let value = raw;
   let valueLen = len;
-  if (percent) {
+  // Set when the value is not what Express sends (raw non-ASCII, or an escape decodeURIComponent
+  // refuses): a cookie that then fails is reported as malformed.
+  let unusual = high >= 0x80;
+  if (percent || unusual) {
     valueLen = percentDecode(raw, len, scratch);
-    if (valueLen < 0) return CookieVerdict.Malformed;
+    if (valueLen < 0) {
+      // The `cookie` module keeps the undecoded text when decodeURIComponent throws.
+      valueLen = percentDecode(raw, len, scratch, false);
+      unusual = true;
+    }
     value = scratch;
   }
+  const verdict = verifyDecoded(value, valueLen, keys, scratch + (<usize>len << 1));
+  return verdict != CookieVerdict.Valid && unusual ? CookieVerdict.Malformed : verdict;
+}
+
+/** verifyCookie() on the decoded value; `scratch` holds `len` bytes (for a `j:` payload's id). */
+function verifyDecoded(value: usize, valueLen: i32, keys: StaticArray<HmacKey>, scratch: usize): CookieVerdict {
   if (valueLen < 2 || load<u8>(value) != 0x73 || load<u8>(value + 1) != 0x3a) return CookieVerdict.NotSigned;
   const signed = value + 2;
   const signedLen = valueLen - 2;
@@ -79,7 +94,7 @@ export function verifyCookie(raw: usize, len: i32, keys: StaticArray<HmacKey>, s
   }
   if (matched < 0) return CookieVerdict.BadSignature;
   verifiedSecretIndex = matched;
-  return payloadToId(payload, payloadLen, scratch + <usize>len) ? CookieVerdict.Valid : CookieVerdict.BadPayload;
+  return payloadToId(payload, payloadLen, scratch) ? CookieVerdict.Valid : CookieVerdict.BadPayload;
 }
 
 /**
@@ -92,7 +107,8 @@ export function payloadToId(payload: usize, len: i32, scratch: usize): bool {
   if (len >= 2 && load<u8>(payload) == 0x6a && load<u8>(payload + 1) == 0x3a) {
     const json = payload + 2;
     const jsonLen = len - 2;
-    if (!isValidJson(json, jsonLen)) return false;
+    // The bit stack of the validation fits in scratch, which is free until the id is unescaped.
+    if (!isValidJson(json, jsonLen, scratch)) return false;
     const end = json + <usize>jsonLen;
     let at = valueStart(json, jsonLen);
     if (kindAt(at) == 0x7b) at = findMember(at, end, changetype<usize>(ID_KEY), 2, scratch);

@@ -2,11 +2,10 @@
 // without allocating: validate a text once, then walk it with cursors (object members, array
 // elements) and unescape strings into caller-provided memory. Used at configuration time and on
 // the request path (cookie-parser's `j:` payloads, the JWT payload header). Duplicate object keys:
-// lookups take the last one, as JSON.parse does. Nesting deeper than MAX_DEPTH is rejected.
+// lookups take the last one, as JSON.parse does. Any nesting depth is read, as JSON.parse reads
+// it: nothing here recurses (validation keeps a bit per open bracket, skipping counts brackets).
 
 import { sameBytes } from '../bytes';
-
-export const MAX_DEPTH: i32 = 64;
 
 // @ts-ignore: decorator
 @inline function isSpace(c: u32): bool {
@@ -97,46 +96,104 @@ function skipLiteral(p: usize, end: usize, word: u32, length: usize): usize {
   return p + length;
 }
 
-/** `p` at a value (no leading space): returns the position after it, or 0 when invalid. */
-export function skipValue(p: usize, end: usize, depth: i32): usize {
-  if (p >= end || depth > MAX_DEPTH) return 0;
+/** `p` at a string, number or literal: returns the position after it, or 0 when invalid. */
+function skipScalar(p: usize, end: usize): usize {
+  if (p >= end) return 0;
   const c = <u32>load<u8>(p);
   if (c == 0x22) return skipString(p, end);
   if (c == 0x74) return skipLiteral(p, end, 0x65757274, 4); // true
   if (c == 0x6e) return skipLiteral(p, end, 0x6c6c756e, 4); // null
   if (c == 0x66) return skipLiteral(p + 1, end, 0x65736c61, 4); // f + alse
   if (c == 0x2d || isDigit(c)) return skipNumber(p, end);
-  if (c != 0x7b && c != 0x5b) return 0;
-  const isObject = c == 0x7b;
-  const close: u32 = isObject ? 0x7d : 0x5d;
-  p = skipSpace(p + 1, end);
-  if (p < end && load<u8>(p) == close) return p + 1;
-  while (true) {
-    if (isObject) {
-      if (p >= end || load<u8>(p) != 0x22) return 0;
-      p = skipString(p, end);
-      if (p == 0) return 0;
-      p = skipSpace(p, end);
-      if (p >= end || load<u8>(p) != 0x3a) return 0;
-      p = skipSpace(p + 1, end);
-    }
-    p = skipValue(p, end, depth + 1);
-    if (p == 0) return 0;
-    p = skipSpace(p, end);
-    if (p >= end) return 0;
-    const next = <u32>load<u8>(p);
-    if (next == close) return p + 1;
-    if (next != 0x2c) return 0;
-    p = skipSpace(p + 1, end);
-  }
+  return 0;
 }
 
-/** True when `len` bytes at `p` are one JSON text (surrounding whitespace allowed). */
-export function isValidJson(p: usize, len: i32): bool {
+/**
+ * `p` at a value of a validated text: returns the position after it (0 if the text ends first).
+ * A container is skipped by counting brackets outside strings, which validation made balanced.
+ */
+export function skipValue(p: usize, end: usize): usize {
+  let depth: i32 = 0;
+  do {
+    if (p >= end) return 0;
+    const c = <u32>load<u8>(p);
+    if (c == 0x22) {
+      p = skipString(p, end);
+      if (p == 0) return 0;
+    } else if ((c | 0x20) == 0x7b || (c | 0x20) == 0x7d) {
+      // `{` `[` open, `}` `]` close (the pairs differ only in bit 5).
+      depth += c & 2 ? 1 : -1;
+      p++;
+    } else if (depth == 0) {
+      return skipScalar(p, end);
+    } else {
+      p++;
+    }
+  } while (depth > 0);
+  return p;
+}
+
+/** `p` at an object member: returns the position of its value (after `"key":`), or 0. */
+function skipKey(p: usize, end: usize): usize {
+  if (p >= end || load<u8>(p) != 0x22) return 0;
+  p = skipString(p, end);
+  if (p == 0) return 0;
+  p = skipSpace(p, end);
+  if (p >= end || load<u8>(p) != 0x3a) return 0;
+  return skipSpace(p + 1, end);
+}
+
+/**
+ * True when `len` bytes at `p` are one JSON text (surrounding whitespace allowed), at any depth.
+ * The open containers are a stack of bits (1 = object) at `stack`, which needs (len >> 3) + 1
+ * bytes (every level takes a byte of text); without one (configuration time) it is allocated.
+ */
+export function isValidJson(p: usize, len: i32, stack: usize = 0): bool {
+  if (stack == 0) stack = changetype<usize>(new StaticArray<u8>((len >> 3) + 1));
   const end = p + <usize>len;
-  const start = skipSpace(p, end);
-  const after = skipValue(start, end, 0);
-  return after != 0 && skipSpace(after, end) == end;
+  let depth: u32 = 0;
+  p = skipSpace(p, end);
+  for (;;) {
+    // At a value.
+    if (p >= end) return false;
+    const c = <u32>load<u8>(p);
+    if (c == 0x7b || c == 0x5b) {
+      const byte = stack + <usize>(depth >> 3);
+      const bit: u32 = 1 << (depth & 7);
+      const bits = <u32>load<u8>(byte);
+      store<u8>(byte, <u8>(c == 0x7b ? bits | bit : bits & ~bit));
+      depth++;
+      p = skipSpace(p + 1, end);
+      // An empty container is a complete value; otherwise its first entry follows.
+      if (p < end && <u32>load<u8>(p) == c + 2) {
+        depth--;
+        p++;
+      } else {
+        if (c == 0x7b && (p = skipKey(p, end)) == 0) return false;
+        continue;
+      }
+    } else {
+      p = skipScalar(p, end);
+      if (p == 0) return false;
+    }
+    // After a value: close containers until a `,` starts the next entry.
+    for (;;) {
+      p = skipSpace(p, end);
+      if (depth == 0) return p == end;
+      if (p >= end) return false;
+      const inObject = (<u32>load<u8>(stack + <usize>((depth - 1) >> 3)) >> ((depth - 1) & 7)) & 1;
+      const next = <u32>load<u8>(p);
+      p++;
+      if (next == 0x2c) {
+        p = skipSpace(p, end);
+        if (inObject != 0 && (p = skipKey(p, end)) == 0) return false;
+        break;
+      }
+      if (next != (inObject != 0 ? 0x7d : 0x5d)) return false;
+      depth--;
+    }
+  }
+  return false; // not reached: every path returns in the loop
 }
 
 /** The first non-space position of a (valid) JSON text. */
@@ -234,7 +291,7 @@ export function nextEntry(p: usize, end: usize): usize {
     keyAt = 0;
   }
   valueAt = p;
-  valueEnd = skipValue(p, end, 0);
+  valueEnd = skipValue(p, end);
   // Only reachable on text that was not validated first: stop rather than wander.
   if (valueEnd == 0) return 0;
   return skipSpace(valueEnd, end);

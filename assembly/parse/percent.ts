@@ -1,7 +1,8 @@
-// Percent-decoding as JavaScript's decodeURIComponent does it (what the `cookie` module applies to
-// every cookie value containing `%`): `%XX` escapes become bytes, `+` stays `+`, and the result
-// must be well-formed UTF-8. Unlike the `cookie` module we never fall back to the raw value: a
-// malformed cookie is untrusted.
+// Percent-decoding of a cookie value as Node and the `cookie` module do it: Node reads header bytes
+// as Latin-1 (a raw byte b >= 0x80 is the character U+00b), and `cookie` applies decodeURIComponent
+// to every value containing `%` (escapes become bytes that must form UTF-8, `+` stays `+`) and
+// keeps the text undecoded when that throws. The result is written as the UTF-8 bytes that
+// cookie-signature hashes.
 
 // @ts-ignore: decorator
 @inline function hexValue(c: u32): i32 {
@@ -51,25 +52,32 @@ export function isValidUtf8(p: usize, len: i32): bool {
 }
 
 /**
- * Decodes `len` bytes at `src` into `dst` (which may equal `src`: output never outruns input).
- * Returns the decoded length, or -1 for a malformed escape or a result that is not UTF-8.
+ * Writes the UTF-8 form of the Latin-1 text at `src` (`len` bytes) to `dst`, decoding `%XX`
+ * escapes when `escapes` is set, as decodeURIComponent does. `dst` needs 2 × `len` bytes (a raw
+ * byte >= 0x80 becomes two); it may equal `src` only when no byte is >= 0x80. Returns the length
+ * written, or -1 for a malformed escape or escaped bytes that are not UTF-8 (decodeURIComponent's
+ * URIError). Raw bytes become lead-and-continuation pairs, which can neither complete nor be
+ * completed by an escaped sequence, so one UTF-8 check of the output is decodeURIComponent's check.
  */
-export function percentDecode(src: usize, len: i32, dst: usize): i32 {
+export function percentDecode(src: usize, len: i32, dst: usize, escapes: bool = true): i32 {
   let o: usize = dst;
   let i: i32 = 0;
-  // Any byte of 0x80 or more: only then is the UTF-8 check needed.
+  // Any output byte of 0x80 or more: only then is the UTF-8 check needed.
   let high: u32 = 0;
   while (i < len) {
     let c = <u32>load<u8>(src + <usize>i);
-    if (c == 37) {
-      if (len - i < 3) return -1;
-      const hi = hexValue(load<u8>(src + <usize>i + 1));
-      const lo = hexValue(load<u8>(src + <usize>i + 2));
+    i++;
+    if (c >= 0x80) {
+      store<u8>(o, <u8>(0xc0 | (c >> 6)));
+      o++;
+      c = 0x80 | (c & 0x3f);
+    } else if (c == 37 && escapes) {
+      if (len - i < 2) return -1;
+      const hi = hexValue(load<u8>(src + <usize>i));
+      const lo = hexValue(load<u8>(src + <usize>i + 1));
       if ((hi | lo) < 0) return -1;
       c = <u32>((hi << 4) | lo);
-      i += 3;
-    } else {
-      i++;
+      i += 2;
     }
     store<u8>(o, <u8>c);
     high |= c;

@@ -1,7 +1,8 @@
 // Configuration: defaults, env and pluginConfig (which wins), and every kind of bad setting
 // rejected with a message naming it (never containing a secret).
 import { ConfigSource, readConfig, ConfigResult } from '../../assembly/filter/config';
-import { text } from './helpers';
+import { HmacKey } from '../../assembly/crypto/hmac';
+import { hex, text } from './helpers';
 
 function source(env: string[], plugin: string | null = null): ConfigSource {
   const s = new ConfigSource();
@@ -121,5 +122,37 @@ describe('readConfig', () => {
     names(read(['ORG_COOKIE_SECRETS', SECRET], '{"cookieCacheSize":"10"}').error, 'pluginConfig.cookieCacheSize');
     names(read(['ORG_COOKIE_SECRETS', SECRET], '{"membershipClaim":5}').error, 'pluginConfig.membershipClaim');
     names(read(['ORG_COOKIE_SECRETS', SECRET, 'ORG_MEMBERSHIP_CLAIM', 'a\nb']).error, 'ORG_MEMBERSHIP_CLAIM');
+  });
+
+  it('rejects the cookie name __proto__, which cookie-parser never yields', () => {
+    names(read(['ORG_COOKIE_SECRETS', SECRET, 'ORG_COOKIE_NAME', '__proto__']).error, 'ORG_COOKIE_NAME');
+    names(read(['ORG_COOKIE_SECRETS', SECRET], '{"cookieName":"__proto__"}').error, 'pluginConfig.cookieName');
+    names(read(['ORG_COOKIE_SECRETS', SECRET], '{"cookieName":"\\u005f_proto__"}').error, 'pluginConfig.cookieName');
+    // Names that only look alike are ordinary own properties for the `cookie` module.
+    expect(read(['ORG_COOKIE_SECRETS', SECRET, 'ORG_COOKIE_NAME', '__proto']).error).toBe('');
+    expect(read(['ORG_COOKIE_SECRETS', SECRET, 'ORG_COOKIE_NAME', 'constructor']).error).toBe('');
+    expect(read(['ORG_COOKIE_SECRETS', SECRET, 'ORG_COOKIE_NAME', '__PROTO__']).error).toBe('');
+  });
+
+  it('keys a lone surrogate in a JSON secret as U+FFFD, as Node does', () => {
+    const result = read(['ORG_COOKIE_SECRETS', '["\\ud800x", "a\\udfffb\\ud83d\\ude00"]']);
+    expect(result.error).toBe('');
+    const keys = result.config!.keys;
+    const fffdX: StaticArray<u8> = [0xef, 0xbf, 0xbd, 0x78];
+    expect(hex(keys[0].states)).toBe(hex(HmacKey.fromBytes(fffdX).states));
+    // A pair stays the pair's code point (U+1F600); only the lone one is replaced.
+    const second: StaticArray<u8> = [0x61, 0xef, 0xbf, 0xbd, 0x62, 0xf0, 0x9f, 0x98, 0x80];
+    expect(hex(keys[1].states)).toBe(hex(HmacKey.fromBytes(second).states));
+  });
+
+  it('rejects secret bytes that are not UTF-8 (Node would read other characters), by name', () => {
+    const bad: StaticArray<u8>[] = [[0x61, 0xff, 0x62], [0xed, 0xa0, 0x80], [0x5b, 0x22, 0xc3, 0x22, 0x5d]];
+    for (let i = 0; i < bad.length; i++) {
+      const s = new ConfigSource();
+      s.setEnv('ORG_COOKIE_SECRETS', bad[i]);
+      const result = readConfig(s);
+      names(result.error, 'ORG_COOKIE_SECRETS');
+      expect(result.config).toBeNull();
+    }
   });
 });

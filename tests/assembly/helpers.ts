@@ -24,3 +24,10 @@ export function fromHex(value: string): StaticArray<u8> {
 export function asString(p: usize, len: i32): string {
   return String.UTF8.decodeUnsafe(p, <usize>len);
 }
+
+/** One byte per character (codes 0–255): a header as Node reads it, Latin-1. */
+export function latin1(value: string): StaticArray<u8> {
+  const out = new StaticArray<u8>(value.length);
+  for (let i = 0; i < value.length; i++) out[i] = <u8>value.charCodeAt(i);
+  return out;
+}

@@ -1,6 +1,6 @@
 // The in-place JSON reader: what JSON.parse accepts and rejects, member lookup (last duplicate
-// wins), string unescaping, and the depth limit.
-import { findMember, isValidJson, kindAt, unescapeString, valueStart, MAX_DEPTH } from '../../assembly/parse/json';
+// wins), string unescaping, and nesting at any depth (JSON.parse has no limit a header could reach).
+import { findMember, isValidJson, kindAt, nextEntry, skipValue, unescapeString, valueAt, valueEnd, valueStart } from '../../assembly/parse/json';
 import { asString, text } from './helpers';
 
 function valid(value: string): bool {
@@ -50,14 +50,51 @@ describe('isValidJson', () => {
     expect(valid('{"a" 1}')).toBe(false);
     expect(valid('NaN')).toBe(false);
   });
-  it('limits nesting depth', () => {
-    let deep = '';
-    for (let i = 0; i <= MAX_DEPTH + 1; i++) deep += '[';
-    for (let i = 0; i <= MAX_DEPTH + 1; i++) deep += ']';
-    expect(valid(deep)).toBe(false);
+  it('accepts any nesting depth, as JSON.parse does, without recursion', () => {
+    // The old reader rejected more than 64 levels; JSON.parse accepts these.
+    expect(valid(nested('[', ']', 66))).toBe(true);
+    expect(valid(nested('{"a":', '}', 65, '1'))).toBe(true);
     expect(valid('[[[[1]]]]')).toBe(true);
+    // Deep enough that a recursive reader would overflow the Wasm stack.
+    expect(valid(nested('[', ']', 200000))).toBe(true);
+    expect(valid(nested('{"k":[', ']}', 50000))).toBe(true);
+    let mixed = '';
+    for (let i = 0; i < 300; i++) mixed += i % 3 == 0 ? '{"x":' : '[0,';
+    mixed += '1';
+    for (let i = 299; i >= 0; i--) mixed += i % 3 == 0 ? '}' : ']';
+    expect(valid(mixed)).toBe(true);
+  });
+  it('still checks every bracket at depth', () => {
+    expect(valid(nested('[', ']', 66) + ']')).toBe(false);
+    expect(valid(nested('[', ']', 66).slice(1))).toBe(false);
+    expect(valid(nested('[', ']', 100000).slice(0, -1))).toBe(false);
+    // A `}` closing an array (or `]` an object) 70 levels down.
+    expect(valid(nested('[', ']', 70).replace('[]', '[}'))).toBe(false);
+    expect(valid(nested('{"a":', '}', 70, '1').replace('1}', '1]'))).toBe(false);
+    expect(valid(nested('[', ']', 69).replace('[]', '[{}]'))).toBe(true);
+    expect(valid(nested('[', ']', 69).replace('[]', '[{]}'))).toBe(false);
+    expect(valid(nested('[', ']', 69).replace('[]', '[{"a" 1}]'))).toBe(false);
+    expect(valid(nested('[', ']', 69).replace('[]', '[1,]'))).toBe(false);
+    expect(valid('{"a":[1,{"b":2}],"c":{"d":[]}}')).toBe(true);
+    expect(valid('{"a":[1,{"b":2]}}')).toBe(false);
+  });
+  it('skips a deep value of a validated text (brackets inside strings do not count)', () => {
+    const t = text('[' + '{"a":["x]}",'.repeat(1000) + '0' + ']}'.repeat(1000) + ',"after"]');
+    const p = changetype<usize>(t);
+    const end = p + <usize>t.length;
+    expect(isValidJson(p, t.length)).toBe(true);
+    expect(skipValue(p, end)).toBe(end);
+    const cursor = nextEntry(p, end);
+    expect(load<u8>(valueEnd)).toBe(0x2c); // the first element ends at the `,` before "after"
+    expect(nextEntry(cursor, end)).toBeGreaterThan(0);
+    expect(asString(valueAt, <i32>(valueEnd - valueAt))).toBe('"after"');
   });
 });
+
+/** `open` × n, `middle`, then `close` × n. */
+function nested(open: string, close: string, n: i32, middle: string = ''): string {
+  return open.repeat(n) + middle + close.repeat(n);
+}
 
 describe('findMember and unescapeString', () => {
   it('finds a member by its unescaped name; the last duplicate wins', () => {

@@ -1,6 +1,6 @@
 // Percent-decoding as decodeURIComponent does it, with every malformed case rejected.
 import { isValidUtf8, percentDecode } from '../../assembly/parse/percent';
-import { asString, text } from './helpers';
+import { asString, latin1, text } from './helpers';
 
 function decode(value: string): string {
   const input = text(value);
@@ -53,5 +53,32 @@ describe('isValidUtf8', () => {
   it('rejects a truncated sequence', () => {
     const bad: StaticArray<u8> = [0x61, 0xe2, 0x82];
     expect(isValidUtf8(changetype<usize>(bad), 3)).toBe(false);
+  });
+});
+
+/** The raw header bytes (Latin-1) decoded: the UTF-8 text cookie-signature would hash. */
+function decodeRaw(value: string, escapes: bool = true): string {
+  const input = latin1(value);
+  const out = new StaticArray<u8>(input.length * 2);
+  const n = percentDecode(changetype<usize>(input), input.length, changetype<usize>(out), escapes);
+  return n < 0 ? '<invalid>' : asString(changetype<usize>(out), n);
+}
+
+describe('percentDecode on raw bytes >= 0x80 (Node reads headers as Latin-1)', () => {
+  it('turns each such byte into the UTF-8 form of U+0080..U+00FF', () => {
+    expect(decodeRaw('caf\u00e9')).toBe('caf\u00e9');
+    expect(decodeRaw('\u0080\u00ff')).toBe('\u0080\u00ff');
+    // Raw bytes and escapes mix, as decodeURIComponent sees characters and escapes.
+    expect(decodeRaw('\u00e9%C3%A9%20+')).toBe('\u00e9\u00e9 +');
+    expect(decodeRaw('\u00c3\u00a9')).toBe('\u00c3\u00a9'); // not re-read as the UTF-8 of é
+  });
+  it('never lets a raw byte complete or be completed by an escaped sequence (decodeURIComponent throws)', () => {
+    expect(decodeRaw('%C3\u00a9')).toBe('<invalid>');
+    expect(decodeRaw('\u00c3%A9')).toBe('<invalid>');
+    expect(decodeRaw('%E2%82\u00ac')).toBe('<invalid>');
+  });
+  it('without escapes (the undecoded text the `cookie` module falls back to) keeps `%`', () => {
+    expect(decodeRaw('100%\u00e9', false)).toBe('100%\u00e9');
+    expect(decodeRaw('%zz%41', false)).toBe('%zz%41');
   });
 });

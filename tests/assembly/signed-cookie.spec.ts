@@ -2,7 +2,7 @@
 // cross-checked with openssl), and each way a cookie must be rejected.
 import { HmacKey } from '../../assembly/crypto/hmac';
 import { CookieVerdict, verifyCookie, verifiedIdLength, verifiedIdStart, verifiedSecretIndex } from '../../assembly/filter/signed-cookie';
-import { asString, text } from './helpers';
+import { asString, latin1, text } from './helpers';
 
 function keys(secrets: string[]): StaticArray<HmacKey> {
   const out = new StaticArray<HmacKey>(secrets.length);
@@ -14,7 +14,7 @@ let lastId = '';
 
 function verify(value: string, secrets: string[]): CookieVerdict {
   const raw = text(value);
-  const scratch = new StaticArray<u8>(raw.length * 2 + 1);
+  const scratch = new StaticArray<u8>(raw.length * 4 + 1);
   const verdict = verifyCookie(changetype<usize>(raw), raw.length, keys(secrets), changetype<usize>(scratch));
   lastId = verdict == CookieVerdict.Valid ? asString(verifiedIdStart, verifiedIdLength) : '';
   return verdict;
@@ -60,5 +60,38 @@ describe('verifyCookie', () => {
     expect(verify('s%3', ['keyboard cat'])).toBe(CookieVerdict.Malformed);
     expect(verify('s%3Aorg%ZZ.x', ['keyboard cat'])).toBe(CookieVerdict.Malformed);
     expect(verify('s:org-é', ['keyboard cat'])).toBe(CookieVerdict.Malformed);
+  });
+});
+
+/** verify() on raw header bytes (one byte per character, as Node reads them). */
+function verifyRaw(value: string, secrets: string[]): CookieVerdict {
+  const raw = latin1(value);
+  const scratch = new StaticArray<u8>(raw.length * 4 + 1);
+  const verdict = verifyCookie(changetype<usize>(raw), raw.length, keys(secrets), changetype<usize>(scratch));
+  lastId = verdict == CookieVerdict.Valid ? asString(verifiedIdStart, verifiedIdLength) : '';
+  return verdict;
+}
+
+// Signatures from cookie-signature (Node): the payload's characters hashed as UTF-8.
+const CAFE = 's:j:{"id":"org-42","name":"Caf\u00e9"}.JOqS2DsszIKh3r+qnzzQ8pVSwA4Z6tYsJc1k2Ls7Ck8';
+const PERCENT = 's:j:{"id":"org-7","p":"100%"}.WaAycl7Nmz6X9NCE8HQhm6K25qiHmBkzlc7xe2LLD2s';
+const MIXED = 's%3Aj:{"id":"org-8","n":"\u00e9%C3%A9%20"}.iUVWjQ+roQlIUx1wA11bQ2l4KHau7GOMG/pz2OJNi2E';
+
+describe('verifyCookie as Node reads the header', () => {
+  it('accepts a raw byte >= 0x80, hashed as the UTF-8 of its Latin-1 character', () => {
+    expect(verifyRaw(CAFE, ['keyboard cat'])).toBe(CookieVerdict.Valid);
+    expect(lastId).toBe('org-42');
+    expect(verifyRaw(MIXED, ['keyboard cat'])).toBe(CookieVerdict.Valid);
+    expect(lastId).toBe('org-8');
+  });
+  it('keeps the undecoded text when decodeURIComponent would throw, as the `cookie` module does', () => {
+    expect(verifyRaw(PERCENT, ['keyboard cat'])).toBe(CookieVerdict.Valid);
+    expect(lastId).toBe('org-7');
+  });
+  it('still rejects such a cookie when it does not verify, as malformed', () => {
+    expect(verifyRaw(CAFE, ['keyboard dog'])).toBe(CookieVerdict.Malformed);
+    expect(verifyRaw(PERCENT.replace('org-7', 'org-9'), ['keyboard cat'])).toBe(CookieVerdict.Malformed);
+    // The same bytes read as UTF-8 (C3 A9) are other characters to Node: the signature fails.
+    expect(verify(CAFE, ['keyboard cat'])).toBe(CookieVerdict.Malformed);
   });
 });

@@ -13,7 +13,7 @@ import { createHost, type HeaderList, type Plugin, type RequestResult } from '..
 
 const { path: wasm = '', skip } = filterWasm();
 
-const cookie = createRequire(import.meta.url)('cookie') as { parse(text: string, options: { decode(value: string): string }): Record<string, string> };
+const cookie = createRequire(import.meta.url)('cookie') as { parse(text: string): Record<string, string> };
 
 const NAME = 'previouslySelectedOrganisation';
 const ORG = 'x-currently-selected-organisation';
@@ -24,24 +24,15 @@ const FOREIGN = 'property-foreign-secret-0123456789abcdefg';
 const SECRETS = [CURRENT, PREVIOUS];
 const FALLBACK = 'org-fallback';
 const ID = /^[A-Za-z0-9._:-]{1,128}$/;
-const MALFORMED = '\u0000malformed:';
 
 /** What the filter must select for these cookie headers, by cookie-parser's own code plus ORG-CONTEXT.md. */
 function expectedOrg(headers: string[]): string {
   if (headers.length === 0) return FALLBACK;
   // Node joins repeated cookie headers with "; " before cookie-parser sees them.
-  const parsed = cookie.parse(headers.join('; '), {
-    decode: (value) => {
-      if (!value.includes('%')) return value;
-      try {
-        return decodeURIComponent(value);
-      } catch {
-        return MALFORMED; // cookie-parser would keep the raw text; the contract calls it untrusted
-      }
-    },
-  });
+  // cookie's own decode: decodeURIComponent, or the raw text when that throws (as the filter does).
+  const parsed = cookie.parse(headers.join('; '));
   const raw = Object.hasOwn(parsed, NAME) ? parsed[NAME] : undefined;
-  if (raw === undefined || raw === MALFORMED || !raw.startsWith('s:')) return FALLBACK;
+  if (raw === undefined || !raw.startsWith('s:')) return FALLBACK;
   const unsigned = cookieParser.signedCookie(raw, SECRETS);
   if (typeof unsigned !== 'string') return FALLBACK;
   let id: unknown = unsigned;
