@@ -1,61 +1,34 @@
 // ext_authz as Envoy's HTTP authorization service runs it for Istio's `envoyExtAuthzHttp` provider:
 // the check request carries the original method and path (after `pathPrefix`) with no body and
 // only the allowed request headers; 200 lets the request on with `headersToUpstreamOnAllow` set on
-// it; any other status below 500 goes back to the client as the auth service wrote it (a 302 to the
-// login page reaches the browser); 5xx, a timeout or a connection error → `statusOnError`.
-// EXT_AUTHZ_DEFAULTS are the deployed settings: scripts/lib/manifests.ts renders them into the mesh
-// config and scripts/lib/envoy-bootstrap.ts into envoy/, so all three behave alike.
+// it and the headers named in its `x-envoy-auth-headers-to-remove` removed; any other status below
+// 500 goes back to the client as the auth service wrote it (a 302 to the login page reaches the
+// browser); 5xx, a timeout or a connection error → `statusOnError`.
+// The deployed settings (EXT_AUTHZ_DEFAULTS) live in src/topology: scripts/lib/manifests.ts renders
+// them into the mesh config and scripts/lib/envoy-bootstrap.ts into envoy/, so all three behave alike.
 import { Pool } from 'undici';
-import { all, first, fromUndici, set, type HeaderList } from './headers.ts';
+import { AUTH_HEADERS_TO_REMOVE, EXT_AUTHZ_DEFAULTS, type ExtAuthzProviderSettings } from '../topology/ext-authz.ts';
+import { all, first, fromUndici, remove, set, type HeaderList } from './headers.ts';
 import { localResponse, type FilterRequest, type LocalResponse } from './types.ts';
 
-export interface ExtAuthzConfig {
+export { EXT_AUTHZ_DEFAULTS };
+
+export interface ExtAuthzConfig extends Partial<ExtAuthzProviderSettings> {
   /** Origin of the authorization service, e.g. http://127.0.0.1:4180. */
   service: string;
-  /** Prepended to the original path in the check request (Istio `pathPrefix`); '' for none. */
-  pathPrefix?: string;
-  timeoutMs?: number;
-  /** Istio `includeRequestHeadersInCheck`; Envoy always adds host, method, path, authorization. */
-  includeRequestHeadersInCheck?: readonly string[];
-  /** Istio `headersToUpstreamOnAllow`: set (replacing client copies) on the forwarded request. */
-  headersToUpstreamOnAllow?: readonly string[];
-  /** Istio `headersToDownstreamOnAllow`: added to the response the client gets. */
-  headersToDownstreamOnAllow?: readonly string[];
-  /** Istio `headersToDownstreamOnDeny`: passed to the client with a denial. */
-  headersToDownstreamOnDeny?: readonly string[];
-  /** Istio `statusOnError`: the status for an auth service that failed (5xx, timeout, unreachable). */
-  statusOnError?: number;
 }
 
-/** The settings as deployed: every field of ExtAuthzConfig but the service's address. */
-export const EXT_AUTHZ_DEFAULTS = {
-  /**
-   * Istio `pathPrefix` / the login service's CHECK_PATH_PREFIX. On the waypoint a check arrives
-   * with the path the gateway already rewrote (`/user/oauth2/session` → `/oauth2/session`); without
-   * a prefix the login service would take it for its own endpoint instead of a check.
-   */
-  pathPrefix: '/ext-authz',
-  /** Istio `timeout`: above the login service's PROVIDER_TIMEOUT (5 s), since a check may wait for a token refresh. */
-  timeoutMs: 6000,
-  /**
-   * The login service answers 503 when its session store (or, with expired tokens, the identity
-   * provider) is down; Envoy turns any 5xx of the auth service into statusOnError, so it is 503
-   * too — "try again", never a 403 that reads like a refusal.
-   */
-  statusOnError: 503,
-  /**
-   * What the login service reads in a check, and nothing more: the session cookie, `accept` and
-   * `sec-fetch-mode` (navigation → 302, API → 401) and the request id for log correlation. It builds
-   * every URL on APP_ORIGIN, so neither Host nor x-forwarded-* is needed.
-   */
-  includeRequestHeadersInCheck: ['cookie', 'accept', 'sec-fetch-mode', 'x-request-id'],
-  /** The ID token for jwt_authn and the backends. */
-  headersToUpstreamOnAllow: ['authorization'],
-  /** The session cookie re-issued after a refresh. */
-  headersToDownstreamOnAllow: ['set-cookie'],
-  /** The login redirect (302 + location, a stale cookie expired) and the 401's JSON and challenge. */
-  headersToDownstreamOnDeny: ['set-cookie', 'location', 'content-type', 'www-authenticate'],
-} as const satisfies Required<Omit<ExtAuthzConfig, 'service'>>;
+/**
+ * The request headers an allowed check asks Envoy to remove (AUTH_HEADERS_TO_REMOVE, any number of
+ * entries, each a comma-separated list). Like Envoy, pseudo-headers and host are never removed:
+ * the request would be malformed without them.
+ */
+function headersToRemove(authHeaders: HeaderList): string[] {
+  return all(authHeaders, AUTH_HEADERS_TO_REMOVE)
+    .flatMap((value) => value.split(','))
+    .map((name) => name.trim().toLowerCase())
+    .filter((name) => name !== '' && !name.startsWith(':') && name !== 'host');
+}
 
 export interface ExtAuthz {
   /** undefined → allowed (the request has been changed in place); otherwise the reply to send. */
@@ -95,10 +68,13 @@ export function createExtAuthz(config: ExtAuthzConfig): ExtAuthz {
     const authHeaders = fromUndici(response.headers);
 
     if (response.statusCode === 200) {
+      // Envoy's order: the allowed headers are set first, then the requested removals run.
       for (const name of toUpstream) {
+        if (name === AUTH_HEADERS_TO_REMOVE) continue; // Envoy consumes it; it is never forwarded.
         const value = first(authHeaders, name);
         if (value !== undefined) set(request.headers, name, value);
       }
+      for (const name of headersToRemove(authHeaders)) remove(request.headers, name);
       for (const name of toDownstreamOnAllow) {
         for (const value of all(authHeaders, name)) request.responseHeaders.push([name, value]);
       }

@@ -75,6 +75,11 @@ export class LoginCore {
     return expireCookie(this.config.cookieName, { path: '/', secure: this.config.cookieSecure });
   }
 
+  /** Whether a cookie is the login service's own (session, login state, logout target). */
+  ownsCookie(name: string): boolean {
+    return name === this.config.cookieName || this.flows.owns(name);
+  }
+
   /** The active session behind the cookies, without refreshing; undefined when there is none. */
   async currentSession(cookies: Array<[string, string]>): Promise<Session | undefined> {
     const ticket = firstCookie(cookies, this.config.cookieName);
@@ -191,6 +196,18 @@ export class LoginCore {
     }
   }
 
+  /**
+   * Where a login to `target` starts (an absolute URL on APP_ORIGIN; the target re-checked): the
+   * "Try again" of a failed login or callback.
+   */
+  loginUrl(targetRaw: string | null): string {
+    const target = new URL(safeRedirect(targetRaw, this.config.appOrigin));
+    const login = new URL('/oauth2/login', this.config.appOrigin);
+    const path = `${target.pathname}${target.search}`;
+    if (path !== '/') login.searchParams.set('redirect', path);
+    return login.href;
+  }
+
   /** The redirect to the provider, and the login-state cookie. */
   async beginLogin(cookies: Array<[string, string]>, redirectRaw: string | null): Promise<Redirect> {
     // Fail before the user types a password if the session could not be stored afterwards.
@@ -219,19 +236,22 @@ export class LoginCore {
       );
     }
     const setCookies = [this.flows.clearLogin(cookieName)];
+    // From here on a failure can offer a fresh login to where this one was going.
+    const retryUrl = this.loginUrl(new URL(pending.redirect).pathname + new URL(pending.redirect).search);
     // The cookie is cleared now, but a copy of it could be replayed: mark the state as used.
     if (!(await this.#store.setIfAbsent(`used-state:${digest(state)}`, '1', this.config.loginStateMaxAgeMs))) {
-      throw Object.assign(new LoginRejectedError('state_replayed', 'this login callback was already used; start the login again'), { setCookies });
+      throw Object.assign(new LoginRejectedError('state_replayed', 'this login callback was already used; start the login again'), { setCookies, retryUrl });
     }
     if (params.get('error')) {
       const code = (params.get('error') ?? '').replace(/[^a-z_]/gi, '').slice(0, 64);
-      throw Object.assign(new LoginRejectedError('authorization_error', `the identity provider ended the login with "${code}"`), { setCookies });
+      throw Object.assign(new LoginRejectedError('authorization_error', `the identity provider ended the login with "${code}"`), { setCookies, retryUrl });
     }
     let result;
     try {
       result = await this.oidc.finishLogin(search, pending);
     } catch (error) {
-      throw Object.assign(error as Error, { setCookies });
+      // The code was not redeemed (provider down, or it refused): the user can only start over.
+      throw Object.assign(error as Error, { setCookies, retryUrl });
     }
     // Logging in again never keeps the old session: it is destroyed and a fresh id issued.
     const old = await this.currentSession(cookies).catch(() => undefined);

@@ -30,6 +30,11 @@ export class FlowCookies {
     this.#maxAgeMs = maxAgeMs;
   }
 
+  /** Whether a cookie is one of these (a login state or the logout target): never a backend's business. */
+  owns(name: string): boolean {
+    return name.startsWith(LOGIN_PREFIX) || name === LOGOUT_COOKIE;
+  }
+
   loginCookieName(state: string): string {
     return `${LOGIN_PREFIX}${digest(state).slice(0, 22)}`;
   }

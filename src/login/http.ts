@@ -13,6 +13,7 @@ import { errorPage, formPostPage } from './pages.ts';
 import { checkRedirect } from './redirect.ts';
 import type { Session } from './session.ts';
 import { StoreUnavailableError } from './store/types.ts';
+import { upstreamCookieHeaders } from './upstream-cookies.ts';
 
 const MAX_BODY = 4096;
 
@@ -95,6 +96,7 @@ export interface HttpLayerOptions {
 
 export function createRequestHandler({ config, core, metrics, logger }: HttpLayerOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const home = `${config.appOrigin}/`;
+  const ownsCookie = (name: string) => core.ownsCookie(name);
   // During an outage every check fails the same way: log each failure kind once per 10 s (with a
   // count of the ones skipped) instead of once per request.
   const quietUntil = new Map<string, { until: number; skipped: number }>();
@@ -109,7 +111,7 @@ export function createRequestHandler({ config, core, metrics, logger }: HttpLaye
     quietUntil.set(code, { until: now + 10_000, skipped: 0 });
   }
 
-  function failPage(res: ServerResponse, error: unknown, setCookies: string[] = []): void {
+  function failPage(res: ServerResponse, error: unknown, setCookies: string[] = [], retryUrl?: string): void {
     const correlationId = randomId(9);
     let status = 500;
     let title = 'Login failed';
@@ -139,7 +141,7 @@ export function createRequestHandler({ config, core, metrics, logger }: HttpLaye
     const reason = error instanceof Error ? error.message : String(error);
     if (status >= 500) logger.error({ correlationId, code, reason }, 'request failed');
     else logger.warn({ correlationId, code, reason }, 'request refused');
-    const page = errorPage(title, message, correlationId, home);
+    const page = errorPage(title, message, correlationId, home, retryUrl);
     const headers: Record<string, string | string[]> = { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': page.csp };
     if (status === 503) headers['retry-after'] = '5';
     if (setCookies.length) headers['set-cookie'] = setCookies;
@@ -153,7 +155,10 @@ export function createRequestHandler({ config, core, metrics, logger }: HttpLaye
       const auth = await core.authenticate(parseCookies(req.headers.cookie));
       if (auth.kind === 'allow') {
         result = 'allowed';
-        const headers: Record<string, string | string[]> = { authorization: `Bearer ${auth.session.record.tokens.idToken}` };
+        const headers: Record<string, string | string[]> = {
+          authorization: `Bearer ${auth.session.record.tokens.idToken}`,
+          ...upstreamCookieHeaders(req.headers.cookie, ownsCookie),
+        };
         if (auth.setCookies.length) headers['set-cookie'] = auth.setCookies;
         send(res, 200, headers);
       } else if (isNavigation(req)) {
@@ -245,7 +250,14 @@ export function createRequestHandler({ config, core, metrics, logger }: HttpLaye
     switch (url.pathname) {
       case '/oauth2/login': {
         allow('GET', 'HEAD');
-        const outcome = await core.beginLogin(parseCookies(req.headers.cookie), url.searchParams.get('redirect'));
+        const target = url.searchParams.get('redirect');
+        let outcome;
+        try {
+          outcome = await core.beginLogin(parseCookies(req.headers.cookie), target);
+        } catch (error) {
+          // Provider or store down: the error page offers this same login again.
+          throw Object.assign(error as Error, { retryUrl: core.loginUrl(target) });
+        }
         return redirect(res, outcome.location, outcome.setCookies);
       }
       case '/oauth2/callback': {
@@ -313,9 +325,12 @@ export function createRequestHandler({ config, core, metrics, logger }: HttpLaye
       if (error instanceof HttpError && (error as HttpError & { allow?: string }).allow) {
         return json(res, 405, { error: error.code }, [], { allow: (error as HttpError & { allow?: string }).allow! });
       }
-      const setCookies = (error as { setCookies?: string[] }).setCookies ?? [];
-      if (error instanceof LoginRejectedError) metrics.logins.inc({ result: error.code });
-      failPage(res, error, setCookies);
+      const { setCookies = [], retryUrl } = error as { setCookies?: string[]; retryUrl?: string };
+      const inLogin = url.pathname === '/oauth2/login' || url.pathname === '/oauth2/callback';
+      if (error instanceof LoginRejectedError || (inLogin && error instanceof ProviderUnavailableError)) metrics.logins.inc({ result: error.code });
+      // A callback that cannot tell where its login was going still offers a fresh one.
+      const retry = retryUrl ?? (inLogin ? core.loginUrl(null) : undefined);
+      failPage(res, error, setCookies, retry);
     });
     // Checks carry no body we use; drain anything sent so the connection can be reused.
     if (isCheck) req.resume();

@@ -5,6 +5,7 @@
 import * as client from 'openid-client';
 import type { LoginConfig } from './config.ts';
 import { LoginRejectedError, ProviderUnavailableError, RefreshRejectedError } from './errors.ts';
+import { ProviderProbe } from './provider-probe.ts';
 
 export interface TokenSet {
   idToken: string;
@@ -47,6 +48,8 @@ function describe(error: unknown): string {
   return String(error);
 }
 
+const UNAVAILABLE_CLIENT_ERRORS = new Set(['OAUTH_RESPONSE_IS_NOT_CONFORM', 'OAUTH_RESPONSE_IS_NOT_JSON', 'OAUTH_TIMEOUT', 'OAUTH_ABORT']);
+
 /**
  * What a provider failure means for us: `rejected` (the provider said no to this grant: 4xx),
  * `invalid` (the provider answered, but the answer failed a check: iss, nonce, aud, signature…),
@@ -58,7 +61,9 @@ function classify(error: unknown): 'rejected' | 'invalid' | 'unavailable' {
   }
   if (error instanceof client.AuthorizationResponseError) return 'rejected';
   if (error instanceof client.ClientError) {
-    return error.code === 'OAUTH_RESPONSE_IS_NOT_CONFORM' || error.code === 'OAUTH_RESPONSE_IS_NOT_JSON' ? 'unavailable' : 'invalid';
+    // openid-client reports a request that ran out of PROVIDER_TIMEOUT as a ClientError too: a
+    // provider too slow to answer is down, not one whose answer failed a check.
+    return UNAVAILABLE_CLIENT_ERRORS.has(error.code ?? '') ? 'unavailable' : 'invalid';
   }
   return 'unavailable';
 }
@@ -85,7 +90,10 @@ export class OidcClient {
   readonly #logger: OidcLogger;
   readonly #onProviderUp: (up: boolean) => void;
   #configuration: client.Configuration | undefined;
+  readonly #probe: ProviderProbe;
   #closed = false;
+  /** When the last discovery attempt ended (a login may cut the backoff short, once a second). */
+  #lastAttemptAt = 0;
   #retryTimer: NodeJS.Timeout | undefined;
   #wake: (() => void) | undefined;
   /** Resolves when discovery succeeded; never rejects (it retries until close). */
@@ -96,6 +104,7 @@ export class OidcClient {
     this.#config = config;
     this.#logger = logger;
     this.#onProviderUp = onProviderUp;
+    this.#probe = new ProviderProbe(config.providerTimeoutMs);
     this.ready = new Promise((resolve) => {
       this.#resolveReady = resolve;
     });
@@ -129,6 +138,7 @@ export class OidcClient {
         this.#resolveReady();
         return;
       } catch (error) {
+        this.#lastAttemptAt = Date.now();
         this.#onProviderUp(false);
         this.#logger.warn(
           `identity provider unreachable at ${this.#config.issuer.href} (${describe(error)}); retrying in ${(delay / 1000).toFixed(1)} s (attempt ${attempt}); logins answer 503 until then`,
@@ -162,8 +172,27 @@ export class OidcClient {
     return this.#configuration;
   }
 
+  /**
+   * A user is waiting: try discovery again now rather than at the end of the backoff (up to 30 s),
+   * so the error page's retry link works soon after the provider is back. At most once a second,
+   * so a crowd of retries is not a crowd of attempts.
+   */
+  #retryDiscoverySoon(): void {
+    if (this.#configuration || Date.now() - this.#lastAttemptAt < 1000) return;
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    this.#wake?.();
+  }
+
+  /**
+   * The authorization request, once the provider's authorization endpoint answers: a browser sent
+   * to a provider that is down would end on its own connection error, with no way back to the app.
+   */
   async beginLogin(): Promise<AuthorizationRequest> {
+    if (!this.#configuration) this.#retryDiscoverySoon();
     const configuration = this.#require();
+    const endpoint = configuration.serverMetadata().authorization_endpoint;
+    if (!endpoint) throw new ProviderUnavailableError(`identity provider ${this.#config.issuer.href} advertises no authorization_endpoint`);
+    await this.#probe.ensureReachable(endpoint);
     const state = client.randomState();
     const nonce = client.randomNonce();
     const codeVerifier = client.randomPKCECodeVerifier();

@@ -12,13 +12,15 @@ export interface Page {
   csp: string;
 }
 
-export function errorPage(title: string, message: string, correlationId: string, homeUrl: string): Page {
+/** `retryUrl`: where "Try again" leads (a new login to the same target), for failures worth retrying. */
+export function errorPage(title: string, message: string, correlationId: string, homeUrl: string, retryUrl?: string): Page {
+  const retry = retryUrl ? `<p><a href="${escapeHtml(retryUrl)}" data-action="retry">Try again</a></p>\n` : '';
   const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head>
 <body><h1>${escapeHtml(title)}</h1>
 <p>${escapeHtml(message)}</p>
 <p>Correlation id: <code>${escapeHtml(correlationId)}</code> (quote it when reporting the problem).</p>
-<p><a href="${escapeHtml(homeUrl)}">Back to the application</a></p>
+${retry}<p><a href="${escapeHtml(homeUrl)}">Back to the application</a></p>
 </body></html>
 `;
   return { html, csp: "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'" };

@@ -112,3 +112,5 @@ export function rewritePath(route: Route, path: string): string {
   if (route.rewritePrefix === '/') return rest.startsWith('/') ? rest : `/${rest}`;
   return `${route.rewritePrefix}${rest}`;
 }
+
+export { AUTH_HEADERS_TO_REMOVE, EXT_AUTHZ_DEFAULTS, type ExtAuthzProviderSettings } from './ext-authz.ts';

@@ -261,6 +261,7 @@ describe('identity provider unreachable at start', () => {
       const login = await browser.request(`${APP}/oauth2/login`);
       assert.equal(login.status, 503);
       assert.match(login.body, /identity provider cannot be reached/);
+      assert.match(login.body, new RegExp(`<a href="${APP}/oauth2/login" data-action="retry">Try again</a>`));
       assert.equal(login.headers.get('retry-after'), '5');
       assert.equal((await fetch(`${stack.service.metricsUrl}/healthz`)).status, 503);
       const logs = stack.logs.join('\n');
