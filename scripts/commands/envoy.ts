@@ -1,7 +1,9 @@
-// `oc-edge envoy`: runs real Envoy (ENVOY_PATH, or func-e) with the bootstrap generated from
-// src/topology, the org-context module and the key file's secrets in its environment.
+// `oc-edge envoy`: runs real Envoy with the bootstrap generated from src/topology, the org-context
+// module and the key file's secrets in its environment. Envoy is the one envoy-locate.ts finds
+// (ENVOY_PATH, else `npm run tools:install`'s, else func-e's own), run through func-e, offline.
 import type { Command } from 'commander';
 import { UsageError } from '../lib/errors.ts';
+import { INSTALL_COMMAND } from '../lib/envoy-tools.ts';
 
 interface EnvoyCommandOptions {
   keys: string;
@@ -18,7 +20,7 @@ interface EnvoyCommandOptions {
 export function register(program: Command): void {
   program
     .command('envoy')
-    .description('run Envoy (ENVOY_PATH or func-e) with the same topology as the local gateway')
+    .description(`run real Envoy (${INSTALL_COMMAND}, or ENVOY_PATH) through func-e with the same topology as the local gateway`)
     .option('--keys <file>', 'signing-key file (ORG_COOKIE_SECRETS comes from it)', process.env.OC_KEYS_FILE || '.data/keys.json')
     .option('--wasm <file>', 'the org-context module', 'dist/org-context.wasm')
     .option('--issuer <url>', 'JWT issuer (default: the local identity provider)')
@@ -51,9 +53,17 @@ export function register(program: Command): void {
       process.stderr.write(`wrote ${options.out}\n`);
       if (options.configOnly) return;
 
-      const { findEnvoy, runEnvoy } = await import('../lib/envoy-run.ts');
-      const binary = findEnvoy();
-      if (!binary) throw new UsageError('no Envoy: set ENVOY_PATH to an envoy binary, or install func-e (https://func-e.io)');
+      const { locateEnvoy, EnvoyNotFoundError } = await import('../lib/envoy-locate.ts');
+      const { ToolSettingError } = await import('../lib/envoy-tools.ts');
+      const { runEnvoy } = await import('../lib/envoy-run.ts');
+      let envoy: ReturnType<typeof locateEnvoy>;
+      try {
+        envoy = locateEnvoy();
+      } catch (error) {
+        if (error instanceof EnvoyNotFoundError || error instanceof ToolSettingError) throw new UsageError(error.message);
+        throw error;
+      }
+      process.stderr.write(`envoy${envoy.version ? ` ${envoy.version}` : ''} ${envoy.envoy} (${envoy.source})${envoy.funcE ? `, through ${envoy.funcE}` : ', run directly: no func-e installed'}\n`);
       if (!existsSync(options.wasm)) throw new UsageError(`no module at ${options.wasm} (run: npm run build)`);
       const { ensureLocalCertificates } = await import('../../src/gateway/tls/local-ca.ts');
       ensureLocalCertificates(dirname(config.tls.privateKey));
@@ -65,6 +75,6 @@ export function register(program: Command): void {
         if (error instanceof KeyFileError) throw new UsageError(error.message);
         throw error;
       }
-      process.exitCode = await runEnvoy(binary, options.out, { ORG_COOKIE_SECRETS: JSON.stringify(secrets) }, options.logLevel);
+      process.exitCode = await runEnvoy(envoy, options.out, { ORG_COOKIE_SECRETS: JSON.stringify(secrets) }, options.logLevel);
     });
 }

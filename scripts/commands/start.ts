@@ -2,7 +2,7 @@
 // dist/ lacks it, creates keys and certificates on first run, starts every part (src/harness/stack),
 // shows progress, prints the URL and the demo users, and stops everything on Ctrl-C.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, existsSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../lib/errors.ts';
@@ -36,7 +36,7 @@ Examples:
   npm start
   npm start -- --redis redis://127.0.0.1:6379
   npm start -- --membership-check
-  ENVOY_PATH=/usr/local/bin/envoy npm start -- --gateway envoy`;
+  npm run tools:install && npm start -- --gateway envoy`;
 
 /** Redis URLs may carry a password: show only scheme, host, port and database. */
 function redactUrl(url: string): string {
@@ -57,19 +57,19 @@ async function ensureFilter(rebuild: boolean, say: (line: string) => void): Prom
   say(`built ${built.map((module) => `${module.name} (${module.bytes} bytes)`).join(', ')}`);
 }
 
-type EnvoyLauncher = { command: string; args: (config: string) => string[] };
+type EnvoyLauncher = { label: string; command: string; args: (config: string) => string[]; env: Record<string, string> };
 
-/** Real Envoy the way `oc-edge envoy` finds it (scripts/lib/envoy-run.ts): ENVOY_PATH, func-e, envoy. */
-async function findEnvoyLauncher(): Promise<EnvoyLauncher | undefined> {
-  const { findEnvoy } = await import('../lib/envoy-run.ts');
-  const binary = findEnvoy();
-  if (!binary) return undefined;
-  try {
-    accessSync(binary.command, constants.X_OK);
-  } catch {
-    throw new UsageError(`ENVOY_PATH=${binary.command} is not an executable file`);
+/** Real Envoy, found as every Envoy use finds it (scripts/lib/envoy-locate.ts), run through func-e. */
+async function findEnvoyLauncher(): Promise<EnvoyLauncher> {
+  const { probeEnvoy } = await import('../lib/envoy-locate.ts');
+  const { envoyInvocation } = await import('../lib/envoy-run.ts');
+  const { found, reason } = probeEnvoy();
+  if (!found) {
+    throw new UsageError(`--gateway envoy needs an Envoy binary and none was found: ${reason}. Without one, run \`npm start\` for the built-in gateway (same routes and filters).`);
   }
-  return { command: binary.command, args: (config) => [...binary.prefix, '-c', config, '--log-level', 'warn'] };
+  const label = found.funcE ? `func-e run, Envoy ${found.envoy}` : found.envoy;
+  const invocation = (config: string) => envoyInvocation(found, ['-c', config, '--log-level', 'warn']);
+  return { label, command: invocation('').command, args: (config) => invocation(config).args, env: invocation('').env };
 }
 
 export function register(program: Command): void {
@@ -77,7 +77,7 @@ export function register(program: Command): void {
     .command('start')
     .description('run the whole login/logout flow on this machine: gateway, login service, identity provider, onboarding, backends, dashboard')
     .option('--redis [url]', 'keep sessions in Redis instead of memory (default URL: $REDIS_URL or redis://127.0.0.1:6379)')
-    .option('--gateway <kind>', 'node: the built-in gateway; envoy: real Envoy (ENVOY_PATH, else func-e or envoy on PATH) with the bootstrap from scripts/lib/envoy-bootstrap.ts', 'node')
+    .option('--gateway <kind>', 'node: the built-in gateway; envoy: real Envoy through func-e (ENVOY_PATH, else the one `npm run tools:install` put in .tools/) with the bootstrap from scripts/lib/envoy-bootstrap.ts', 'node')
     .option('--data-dir <dir>', 'keys, certificates, provider key and logs', '.data')
     .option('--membership-check', "turn on the filter's membership check: the ID token carries custom:organisations and a cookie can select only the user's own organisations", false)
     .option('--ephemeral-ports', 'use free ports instead of the defaults (8443, 8080, 8081, 9000, 4180, 3001–3004); not with --gateway envoy', false)
@@ -104,11 +104,6 @@ async function start(options: StartOptions): Promise<void> {
   let envoy: EnvoyLauncher | undefined;
   if (options.gateway === 'envoy') {
     envoy = await findEnvoyLauncher();
-    if (!envoy) {
-      throw new UsageError(
-        '--gateway envoy needs an Envoy binary and none was found: set ENVOY_PATH=/path/to/envoy, put envoy on PATH, or install func-e (it downloads Envoy, which needs network). Without one, run `npm start` for the built-in gateway (same routes and filters).',
-      );
-    }
   }
 
   // oidc-provider prints development notices with console.warn/info; they belong in the log file,
@@ -225,9 +220,9 @@ async function startEnvoy(
   });
   const configPath = join(dataDir, 'envoy.yaml');
   writeFileSync(configPath, toEnvoyYaml(bootstrap), { mode: 0o600 });
-  out(`  … starting Envoy (${envoy.command}) with ${configPath}`);
+  out(`  … starting Envoy (${envoy.label}) with ${configPath}`);
   // The cookie secrets reach the Wasm VM through Envoy's own environment (valueFrom: HOST).
-  const child = spawn(envoy.command, envoy.args(configPath), { env: { ...process.env, ...secrets }, stdio: ['ignore', 'inherit', 'inherit'] });
+  const child = spawn(envoy.command, envoy.args(configPath), { env: { ...envoy.env, ...secrets }, stdio: ['ignore', 'inherit', 'inherit'] });
   const { Agent, request } = await import('undici');
   const trust = new Agent({ connect: { ca: stack.ca, servername: 'localhost' } });
   try {

@@ -7,6 +7,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import protobuf from 'protobufjs';
+import { applyNewerEnvoyApi } from './envoy-protos-newer.ts';
 
 const require = createRequire(import.meta.url);
 const DEPS = join(dirname(require.resolve('@grpc/grpc-js-xds/package.json')), 'deps');
@@ -34,6 +35,7 @@ export class EnvoyProtos {
 
   private load(files: string[]): void {
     this.root.loadSync(files, { keepCase: true });
+    applyNewerEnvoyApi(this.root);
     this.root.resolveAll();
   }
 

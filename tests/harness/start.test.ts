@@ -32,9 +32,14 @@ describe('oc-edge start', () => {
   });
 
   test('usage errors exit 2 with one clear line', () => {
-    const noEnvoy = run(['start', '--gateway', 'envoy'], { PATH: '/nonexistent', ENVOY_PATH: undefined });
+    // Nowhere to find Envoy: no ENVOY_PATH, an empty project install, no func-e installs.
+    const nowhere = { ENVOY_PATH: undefined, OC_TOOLS_DIR: '/nonexistent', FUNC_E_HOME: '/nonexistent' };
+    const noEnvoy = run(['start', '--gateway', 'envoy'], nowhere);
     assert.equal(noEnvoy.status, 2);
-    assert.match(noEnvoy.stderr, /--gateway envoy needs an Envoy binary.*ENVOY_PATH/);
+    assert.match(noEnvoy.stderr, /--gateway envoy needs an Envoy binary.*npm run tools:install.*ENVOY_PATH/);
+    const badPath = run(['start', '--gateway', 'envoy'], { ...nowhere, ENVOY_PATH: '/nonexistent/envoy' });
+    assert.equal(badPath.status, 2);
+    assert.match(badPath.stderr, /ENVOY_PATH=\/nonexistent\/envoy is not an executable file/);
     const badKind = run(['start', '--gateway', 'nginx']);
     assert.equal(badKind.status, 2);
     assert.match(badKind.stderr, /--gateway must be node or envoy/);
