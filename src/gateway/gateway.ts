@@ -40,8 +40,36 @@ export interface GatewayConfig {
    */
   m2m?: { verify: (token: string) => Promise<boolean> };
   routeTimeoutMs?: number;
+  /** Client-side timeouts (Envoy's edge-proxy values by default, see GATEWAY_TIMEOUT_DEFAULTS). */
+  timeouts?: Partial<GatewayTimeouts>;
+  /** `Strict-Transport-Security` on every HTTPS response; false leaves it out. Default HSTS_DEFAULT. */
+  hsts?: string | false;
   logger?: Logger;
 }
+
+/**
+ * How long a client may take, modelled on Envoy's recommended edge-proxy settings: the request
+ * headers within 10 s (`request_headers_timeout`), no stream silent for over 5 min
+ * (`stream_idle_timeout`), idle keep-alive connections closed (`idle_timeout`). Envoy leaves
+ * `request_timeout` off; here a whole request (headers and body) must arrive within 5 min, so a
+ * client dripping a byte now and then cannot hold a connection forever. 0 disables one.
+ */
+export interface GatewayTimeouts {
+  requestHeadersMs: number;
+  requestMs: number;
+  streamIdleMs: number;
+  connectionIdleMs: number;
+}
+
+export const GATEWAY_TIMEOUT_DEFAULTS: Readonly<GatewayTimeouts> = {
+  requestHeadersMs: 10_000,
+  requestMs: 300_000,
+  streamIdleMs: 300_000,
+  connectionIdleMs: 30_000,
+};
+
+/** One year, subdomains included: browsers then never try plain HTTP for the app's host. */
+export const HSTS_DEFAULT = 'max-age=31536000; includeSubDomains';
 
 export interface RunningGateway {
   urls: { http: string; https: string; internal: string };
@@ -146,6 +174,9 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     const headers = fromRaw(req.rawHeaders);
     remove(headers, 'host');
     stripHopByHop(headers);
+    // `Expect: 100-continue` is answered here (Node sends the 100 before the handler runs), as
+    // Envoy answers it itself by default; forwarded, undici would refuse the request (502).
+    remove(headers, 'expect');
     for (const name of EDGE_HEADERS) remove(headers, name);
     // The JWT payload header is left for jwt_authn to sanitise (Envoy keeps a client's copy only on a
     // CORS preflight); where no jwt_authn runs — the internal listener, or none configured — the
@@ -199,7 +230,10 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     await relay(result, [...request.responseHeaders, ['x-request-id', requestId]], res, method);
   }
 
+  const hsts = config.hsts === undefined ? HSTS_DEFAULT : config.hsts;
   const safely = (listener: ListenerName, scheme: 'http' | 'https') => (req: IncomingMessage, res: ServerResponse) => {
+    // Merged into whatever writeHead sends later: local replies and relayed responses alike.
+    if (scheme === 'https' && hsts) res.setHeader('strict-transport-security', hsts);
     handle(listener, scheme, req, res).catch((error: unknown) => {
       logger.error({ err: { message: error instanceof Error ? error.message : String(error) } }, 'gateway: request failed');
       if (!res.headersSent) {
@@ -230,13 +264,22 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       flag: undefined,
     });
   });
-  const httpsServer = createHttpsServer({ key: config.tls.key, cert: config.tls.cert }, safely('external', 'https'));
-  const internalServer = createHttpServer(safely('internal', 'http'));
+  const timeouts = { ...GATEWAY_TIMEOUT_DEFAULTS, ...config.timeouts };
+  const serverOptions = {
+    headersTimeout: timeouts.requestHeadersMs,
+    requestTimeout: timeouts.requestMs,
+    keepAliveTimeout: timeouts.connectionIdleMs,
+    // Node checks the two request timeouts on this interval; short timeouts need a short check.
+    connectionsCheckingInterval: Math.max(50, Math.min(30_000, ...[timeouts.requestHeadersMs, timeouts.requestMs].filter((ms) => ms > 0).map((ms) => ms / 4))),
+  };
+  const httpsServer = createHttpsServer({ key: config.tls.key, cert: config.tls.cert, ...serverOptions }, safely('external', 'https'));
+  const internalServer = createHttpServer(serverOptions, safely('internal', 'http'));
   const servers = [redirectServer, httpsServer, internalServer];
   for (const server of servers) {
-    server.keepAliveTimeout = 30_000;
-    server.headersTimeout = 20_000;
-    server.requestTimeout = 0; // uploads stream for as long as they need; idle sockets still time out
+    server.keepAliveTimeout = timeouts.connectionIdleMs;
+    server.headersTimeout = timeouts.requestHeadersMs;
+    server.requestTimeout = timeouts.requestMs;
+    server.timeout = timeouts.streamIdleMs; // a socket silent this long is closed
   }
 
   const ports = {

@@ -1,5 +1,5 @@
 // The local waypoint for one machine (docs/gateway.md).
-export { startGateway, type GatewayConfig, type RunningGateway } from './gateway.ts';
+export { GATEWAY_TIMEOUT_DEFAULTS, HSTS_DEFAULT, startGateway, type GatewayConfig, type GatewayTimeouts, type RunningGateway } from './gateway.ts';
 export { ensureLocalCertificates, type LocalCertificates } from './tls/local-ca.ts';
 export { EXT_AUTHZ_DEFAULTS, type ExtAuthzConfig } from './ext-authz.ts';
 export { JWT_METADATA_NAMESPACE, type JwtAuthnConfig } from './jwt-authn.ts';

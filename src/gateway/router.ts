@@ -97,7 +97,11 @@ export function createRouter(config: RouterConfig): Router {
 export async function relay(result: Extract<ForwardResult, { kind: 'response' }>, extra: HeaderList, res: ServerResponse, method: string): Promise<void> {
   res.writeHead(result.status, toNodeHeaders([...result.headers, ...extra]));
   if (method === 'HEAD') {
-    result.body.destroy();
+    // A HEAD answer has no body to relay. Destroying undici's body stream emits UND_ERR_ABORTED
+    // with nobody listening, which ended the process; draining it ends cleanly and keeps the
+    // upstream connection reusable.
+    result.body.on('error', () => {});
+    result.body.resume();
     res.end();
     return;
   }
