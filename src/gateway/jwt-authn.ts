@@ -4,7 +4,8 @@
 // untouched — the org-context filter must not trust the header there), lets a request without a
 // token pass, answers 401 to an invalid one, and records the verified claims as dynamic metadata
 // under `envoy.filters.http.jwt_authn` → `payload` for the plugin to read.
-import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
+import { jwtVerify, type JWTPayload } from 'jose';
+import { createJwksCache } from './jwks-cache.ts';
 import { first, remove } from './headers.ts';
 import { localResponse, type FilterRequest, type LocalResponse } from './types.ts';
 
@@ -20,6 +21,9 @@ export interface JwtAuthnConfig {
   /** How long fetched keys are trusted before a refetch (Envoy's `cache_duration`). Default 5 min. */
   jwksCacheMs?: number;
   clockSkewSeconds?: number;
+  /** Injected for tests: the JWKS fetch and the clock the key cache runs on. */
+  fetch?: typeof globalThis.fetch;
+  now?: () => number;
 }
 
 export const JWT_METADATA_NAMESPACE = 'envoy.filters.http.jwt_authn';
@@ -39,12 +43,13 @@ export function isCorsPreflight(request: FilterRequest): boolean {
 
 /** A verifier for one issuer and audience set. */
 function createTokenVerifier(config: JwtAuthnConfig) {
-  const keys = createRemoteJWKSet(new URL(config.jwksUri), {
-    cacheMaxAge: config.jwksCacheMs ?? 5 * 60 * 1000,
-    // An unknown `kid` refetches (key rotation), but at most this often, so junk tokens cannot
-    // turn the gateway into a JWKS request amplifier.
-    cooldownDuration: 30_000,
-    timeoutDuration: 5000,
+  const keys = createJwksCache({
+    jwksUri: config.jwksUri,
+    cacheMs: config.jwksCacheMs ?? 5 * 60 * 1000,
+    cooldownMs: 30_000,
+    timeoutMs: 5000,
+    ...(config.fetch ? { fetch: config.fetch } : {}),
+    ...(config.now ? { now: config.now } : {}),
   });
   return async (token: string): Promise<JWTPayload> => {
     const { payload } = await jwtVerify(token, keys, {
