@@ -79,7 +79,7 @@ export function register(program: Command): void {
     .option('--redis [url]', 'keep sessions in Redis instead of memory (default URL: $REDIS_URL or redis://127.0.0.1:6379)')
     .option('--gateway <kind>', 'node: the built-in gateway; envoy: real Envoy through func-e (ENVOY_PATH, else the one `npm run tools:install` put in .tools/) with the bootstrap from scripts/lib/envoy-bootstrap.ts', 'node')
     .option('--data-dir <dir>', 'keys, certificates, provider key and logs', '.data')
-    .option('--membership-check', "turn on the filter's membership check: the ID token carries custom:organisations and a cookie can select only the user's own organisations", false)
+    .option('--membership-check', "turn on the filter's membership check (on in production): a cookie can select only the organisations the ID token's custom:organisations claim lists", false)
     .option('--ephemeral-ports', 'use free ports instead of the defaults (8443, 8080, 8081, 9000, 4180, 3001–3004); not with --gateway envoy', false)
     .option('--routes <file>', 'routes from a file of Gateway API HTTPRoutes (e.g. istio/base/generated/httproutes.yaml); default: src/topology')
     .option('--rebuild', 'build the org-context filter even when dist/org-context.wasm exists', false)

@@ -1,15 +1,20 @@
-// Validates Kubernetes objects against the CRDs' own OpenAPI v3 schemas (../shared/schemas), the
-// way the API server would: an unknown field is an error (the server would prune it silently, which
-// hides typos), formats and enums are checked. CEL rules (x-kubernetes-validations) are not
-// evaluated; they are counted so the report can say what was not checked.
+// Validates Kubernetes objects the way the API server would on create, against schemas vendored in
+// schemas/ (see its README): custom resources against their CRD's OpenAPI v3 schema for the served
+// version, then that version's CEL rules (x-kubernetes-validations, manifests-cel.ts); core kinds
+// against Kubernetes' own API definitions (manifests-core-schema.ts). Unlike the server, an unknown
+// field is an error (the server would prune it silently, which hides typos); formats and enums are
+// checked. Nothing is read from outside the repository.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ValidateFunction, type ErrorObject } from 'ajv';
-import addFormatsModule from 'ajv-formats';
 import { parseAllDocuments } from 'yaml';
+import { CelRules } from './manifests-cel.ts';
+import { CoreKindSchemas } from './manifests-core-schema.ts';
+import { addOpenApiFormats } from './manifests-formats.ts';
+import { OBJECT_META } from './manifests-object-meta.ts';
 
-export const DEFAULT_SCHEMAS_DIR = fileURLToPath(new URL('../../../shared/schemas', import.meta.url));
+export const DEFAULT_SCHEMAS_DIR = fileURLToPath(new URL('../../schemas', import.meta.url));
 
 type Schema = Record<string, unknown>;
 export interface K8sObject {
@@ -19,24 +24,20 @@ export interface K8sObject {
   [key: string]: unknown;
 }
 
-/** Turns an apiextensions schema into a strict JSON Schema for Ajv; counts the CEL rules it drops. */
-function toJsonSchema(node: unknown, stats: { celRules: number }): unknown {
-  if (Array.isArray(node)) return node.map((item) => toJsonSchema(item, stats));
+/** Turns an apiextensions schema into a strict JSON Schema for Ajv (CEL rules are evaluated apart). */
+function toJsonSchema(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map((item) => toJsonSchema(item));
   if (typeof node !== 'object' || node === null) return node;
   const source = node as Schema;
   const out: Schema = {};
   for (const [key, value] of Object.entries(source)) {
-    if (key === 'x-kubernetes-validations') {
-      stats.celRules += (value as unknown[]).length;
-      continue;
-    }
     if (key.startsWith('x-kubernetes-')) continue;
     // `properties` and `patternProperties` hold field names, not keywords: convert only their values.
     if (key === 'properties') {
-      out.properties = Object.fromEntries(Object.entries(value as Schema).map(([name, sub]) => [name, toJsonSchema(sub, stats)]));
+      out.properties = Object.fromEntries(Object.entries(value as Schema).map(([name, sub]) => [name, toJsonSchema(sub)]));
       continue;
     }
-    out[key] = toJsonSchema(value, stats);
+    out[key] = toJsonSchema(value);
   }
   if (source['x-kubernetes-int-or-string'] === true) {
     delete out.type;
@@ -49,23 +50,6 @@ function toJsonSchema(node: unknown, stats: { celRules: number }): unknown {
   }
   return out;
 }
-
-/**
- * The API server adds apiVersion, kind and ObjectMeta to every CRD's schema (some CRDs, Istio's,
- * declare only spec and status). The subset of ObjectMeta a manifest may set, strictly.
- */
-const OBJECT_META: Schema = {
-  type: 'object',
-  required: ['name'],
-  additionalProperties: false,
-  properties: {
-    name: { type: 'string', maxLength: 253, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$' },
-    namespace: { type: 'string', maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' },
-    labels: { type: 'object', additionalProperties: { type: 'string', maxLength: 63 } },
-    annotations: { type: 'object', additionalProperties: { type: 'string' } },
-    finalizers: { type: 'array', items: { type: 'string' } },
-  },
-};
 
 function withObjectMeta(schema: Schema): Schema {
   const properties = { ...(schema.properties as Schema | undefined) };
@@ -80,19 +64,26 @@ export interface SchemaIssue {
   message: string;
 }
 
-export class CrdValidator {
+interface CrdVersion {
+  validate: ValidateFunction;
+  rules: CelRules;
+}
+
+export class ManifestValidator {
   private readonly ajv: Ajv;
-  private readonly validators = new Map<string, ValidateFunction>();
-  /** CEL rules present in the schemas we validated against, per apiVersion/kind. */
-  readonly uncheckedCelRules = new Map<string, number>();
+  private readonly crds = new Map<string, CrdVersion>();
+  private readonly core: CoreKindSchemas;
+  /**
+   * Transition rules (they read oldSelf) per apiVersion/kind: the API server checks them only when
+   * an object is updated, so they do not apply to a manifest, which is a create.
+   */
+  readonly transitionRules = new Map<string, number>();
+  /** CEL rules evaluated so far, over every validate() call. */
+  celRulesEvaluated = 0;
 
   constructor(schemasDir: string = DEFAULT_SCHEMAS_DIR) {
     this.ajv = new Ajv({ allErrors: true, strict: false });
-    const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
-    addFormats(this.ajv);
-    // OpenAPI numeric formats only restate the type; `byte` is base64.
-    for (const format of ['int32', 'int64', 'double', 'float']) this.ajv.addFormat(format, true);
-    this.ajv.addFormat('byte', /^[A-Za-z0-9+/]*={0,2}$/);
+    addOpenApiFormats(this.ajv);
     for (const file of listYaml(schemasDir)) {
       for (const doc of parseAllDocuments(readFileSync(file, 'utf8'))) {
         const crd = doc.toJS() as Schema | null;
@@ -101,30 +92,53 @@ export class CrdValidator {
         for (const version of spec.versions) {
           if (!version.served || !version.schema) continue;
           const key = `${spec.group}/${version.name}/${spec.names.kind}`;
-          const stats = { celRules: 0 };
-          const schema = withObjectMeta(toJsonSchema(version.schema.openAPIV3Schema, stats) as Schema);
-          this.validators.set(key, this.ajv.compile(schema));
-          this.uncheckedCelRules.set(key, stats.celRules);
+          const openApi = version.schema.openAPIV3Schema;
+          const rules = new CelRules(openApi);
+          this.crds.set(key, { validate: this.ajv.compile(withObjectMeta(toJsonSchema(openApi) as Schema)), rules });
+          this.transitionRules.set(key, rules.transitionRules);
         }
       }
     }
+    this.core = new CoreKindSchemas(schemasDir);
   }
 
-  /** Whether a CRD schema exists for this object's apiVersion and kind. */
+  /** The Kubernetes release the core kinds are checked against. */
+  get kubernetesVersion(): string {
+    return this.core.kubernetesVersion;
+  }
+
+  /** Whether a schema exists for this object's apiVersion and kind (a CRD's or a core kind's). */
   has(object: Pick<K8sObject, 'apiVersion' | 'kind'>): boolean {
-    return this.validators.has(`${object.apiVersion}/${object.kind}`);
+    return this.crds.has(`${object.apiVersion}/${object.kind}`) || this.core.has(object.apiVersion, object.kind);
+  }
+
+  /** Whether the object is a custom resource whose CRD is vendored. */
+  hasCrd(object: Pick<K8sObject, 'apiVersion' | 'kind'>): boolean {
+    return this.crds.has(`${object.apiVersion}/${object.kind}`);
   }
 
   validate(object: K8sObject): SchemaIssue[] {
     const id = describe(object);
-    const validator = this.validators.get(`${object.apiVersion}/${object.kind}`);
-    if (!validator) return [{ object: id, message: `no CRD schema for ${object.apiVersion} ${object.kind}` }];
-    const issues: SchemaIssue[] = [];
-    if (!validator(object)) {
-      for (const error of validator.errors ?? []) issues.push({ object: id, message: formatError(error) });
-    }
-    return issues;
+    const crd = this.crds.get(`${object.apiVersion}/${object.kind}`);
+    const validate = crd?.validate ?? this.core.validator(object.apiVersion, object.kind);
+    if (!validate) return [{ object: id, message: `no schema for ${object.apiVersion} ${object.kind}` }];
+    if (!validate(object)) return dedupe((validate.errors ?? []).map((error) => ({ object: id, message: formatError(error) })));
+    // CEL rules are written for values of the declared shape, as on the API server: they run once
+    // the object passes its schema, or a type error would be reported twice.
+    if (!crd) return [];
+    const { violations, evaluated } = crd.rules.evaluate(object);
+    this.celRulesEvaluated += evaluated;
+    return violations.map((violation) => ({ object: id, message: `${violation.path}: ${violation.message}` }));
   }
+}
+
+/** The name scripts/commands/render.ts imports; the validator now covers core kinds too. */
+export { ManifestValidator as CrdValidator };
+
+/** The core kinds' definitions are reached through $ref from several places: one message each. */
+function dedupe(issues: SchemaIssue[]): SchemaIssue[] {
+  const seen = new Set<string>();
+  return issues.filter((issue) => !seen.has(issue.message) && seen.add(issue.message));
 }
 
 function formatError(error: ErrorObject): string {

@@ -5,7 +5,7 @@
 // Hand-written manifests (gateways, cert-manager, waypoint, RequestAuthentication, WasmPlugin) stay
 // in istio/base/*.yaml: they hold deployment choices, not topology.
 import { stringify } from 'yaml';
-import { ROUTES, SERVICES, serviceByName, type Route, type ServiceName } from '../../src/topology/index.ts';
+import { ROUTES, SERVICES, responseHeaderFilters, serviceByName, type Route, type ServiceName } from '../../src/topology/index.ts';
 import { EXT_AUTHZ_DEFAULTS } from '../../src/gateway/ext-authz.ts';
 
 /** Kubernetes names the manifests share. Kept here (not in src/topology): only the cluster needs them. */
@@ -52,9 +52,12 @@ export function httpRoute(route: Route): Record<string, unknown> {
     backendRefs: [{ name: service.name, port: service.port }],
   };
   // '/' has nothing to strip; every other prefix is replaced as the topology says.
+  const filters: Record<string, unknown>[] = [];
   if (route.rewritePrefix !== undefined && route.prefix !== '/') {
-    rule.filters = [{ type: 'URLRewrite', urlRewrite: { path: { type: 'ReplacePrefixMatch', replacePrefixMatch: route.rewritePrefix } } }];
+    filters.push({ type: 'URLRewrite', urlRewrite: { path: { type: 'ReplacePrefixMatch', replacePrefixMatch: route.rewritePrefix } } });
   }
+  filters.push(...responseHeaderFilters(route));
+  if (filters.length > 0) rule.filters = filters;
   return {
     apiVersion: `${GATEWAY_GROUP}/v1`,
     kind: 'HTTPRoute',
