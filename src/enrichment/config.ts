@@ -2,6 +2,7 @@
 // misconfigured function fails its first invocation with a message that names the variable instead
 // of failing logins in surprising ways later.
 import { EnrichmentConfigError } from './errors.ts';
+import { MEMBERSHIP_CLAIM } from './organisations.ts';
 
 export type FailurePolicy = 'deny' | 'omit';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -24,6 +25,11 @@ export interface EnrichmentSettings {
   /** Time budget per invocation for token + onboarding calls, retries included (Cognito stops at 5 s). */
   timeoutMs: number;
   logLevel: LogLevel;
+  /**
+   * The claim that lists the user's organisation ids (from onboarding's user record), for the
+   * filter's membership check; `false` adds none. Default MEMBERSHIP_CLAIM.
+   */
+  organisationsClaim: string | false;
 }
 
 /** Environment variable names, documented in docs/enrichment.md. */
@@ -37,7 +43,11 @@ export const ENV = {
   failurePolicy: 'FAILURE_POLICY',
   timeoutMs: 'TIMEOUT_MS',
   logLevel: 'LOG_LEVEL',
+  organisationsClaim: 'ORGANISATIONS_CLAIM',
 } as const;
+
+/** ORGANISATIONS_CLAIM value that turns the organisations claim off. */
+export const ORGANISATIONS_CLAIM_OFF = 'off';
 
 export const DEFAULT_TIMEOUT_MS = 3000;
 /** Leaves Cognito's 5 s for the cold start and for Cognito itself. */
@@ -115,6 +125,7 @@ export function validateSettings(input: Partial<EnrichmentSettings>): Enrichment
   if (!input.userTypes || typeof input.userTypes !== 'object') throw new EnrichmentConfigError(`${ENV.userTypes} is required`);
   const userTypes = parseUserTypes(JSON.stringify(input.userTypes));
   const scope = input.scope?.trim() || undefined;
+  const organisationsClaim = claimName(input.organisationsClaim);
   return Object.freeze({
     onboardingUrl: httpUrl(text(input.onboardingUrl, ENV.onboardingUrl), ENV.onboardingUrl),
     tokenUrl: httpUrl(text(input.tokenUrl, ENV.tokenUrl), ENV.tokenUrl),
@@ -125,7 +136,21 @@ export function validateSettings(input: Partial<EnrichmentSettings>): Enrichment
     failurePolicy,
     timeoutMs,
     logLevel,
+    organisationsClaim,
   });
+}
+
+function claimName(value: string | false | undefined): string | false {
+  if (value === false) return false;
+  if (value === undefined) return MEMBERSHIP_CLAIM;
+  const name = typeof value === 'string' ? value.trim() : '';
+  // eslint-disable-next-line no-control-regex
+  if (!name || /[\s,\u0000-\u001f\u007f]/.test(name)) {
+    throw new EnrichmentConfigError(`${ENV.organisationsClaim} must be a claim name without spaces, commas or control characters, or ${ORGANISATIONS_CLAIM_OFF}`);
+  }
+  // Cognito reserves these; it would ignore the claim and the membership check would never see it.
+  if (name.startsWith('cognito:')) throw new EnrichmentConfigError(`${ENV.organisationsClaim} must not be a cognito: claim`);
+  return name;
 }
 
 /** Reads the settings from Lambda environment variables (see ENV). */
@@ -148,5 +173,13 @@ export function settingsFromEnv(env: Record<string, string | undefined>): Enrich
     failurePolicy: (env[ENV.failurePolicy]?.trim() || undefined) as FailurePolicy | undefined,
     timeoutMs,
     logLevel: (env[ENV.logLevel]?.trim() || undefined) as LogLevel | undefined,
+    organisationsClaim: organisationsClaimFromEnv(env[ENV.organisationsClaim]),
   });
+}
+
+/** Unset or empty: the default claim; `off`: none; anything else: that claim name. */
+function organisationsClaimFromEnv(value: string | undefined): string | false | undefined {
+  const text = value?.trim();
+  if (!text) return undefined;
+  return text.toLowerCase() === ORGANISATIONS_CLAIM_OFF ? false : text;
 }

@@ -2,10 +2,11 @@
 // Everything it needs is built once per container (settings, token cache), so warm invocations
 // reuse the M2M token and pay only for the onboarding call.
 import { validateSettings, type EnrichmentSettings } from './config.ts';
-import { OnboardingError } from './errors.ts';
+import { EnrichmentConfigError, OnboardingError } from './errors.ts';
 import type { Fetch } from './http.ts';
 import { createLogger, type Logger } from './log.ts';
 import { OnboardingClient } from './onboarding-client.ts';
+import { organisationsClaim } from './organisations.ts';
 import type { InvocationContext, PreTokenGenerationEvent, PreTokenGenerationHandler } from './events.ts';
 import { TRIGGER_SOURCES } from './events.ts';
 import { respond } from './respond.ts';
@@ -37,6 +38,7 @@ function privilegeToUserType(map: Readonly<Record<string, string>>, privilege: s
 
 export function createHandler(input: Partial<EnrichmentSettings>, deps: HandlerDependencies = {}): EnrichmentHandler {
   const settings = validateSettings(input);
+  if (settings.organisationsClaim === CLAIM) throw new EnrichmentConfigError(`the organisations claim cannot be ${CLAIM}`);
   const rootLog = createLogger(settings.logLevel, deps.write);
   const tokens = new ClientCredentialsTokenSource({
     tokenUrl: settings.tokenUrl,
@@ -94,15 +96,27 @@ export function createHandler(input: Partial<EnrichmentSettings>, deps: HandlerD
       if (userType === undefined) {
         return fail(event, log, `unknown privilege "${user.privilege}" for user ${userId}`, { userId, privilege: user.privilege });
       }
+      const claims: Record<string, string> = { [CLAIM]: userType };
+      let organisations: number | undefined;
+      if (settings.organisationsClaim) {
+        // Over the bound or unusable: no claim, so the filter selects no organisation from the cookie.
+        const listed = organisationsClaim(user.organisations);
+        organisations = listed.count;
+        if ('value' in listed) claims[settings.organisationsClaim] = listed.value;
+        else if (listed.omitted !== 'none') {
+          log.warn(`organisations claim omitted: ${listed.omitted}`, { userId, organisations: listed.count, reason: listed.omitted });
+        }
+      }
       log.info('enriched', {
         userId,
         privilege: user.privilege,
         [CLAIM]: userType,
+        ...(organisations !== undefined ? { organisations } : {}),
         m2mCached: info.tokenCached,
         m2mRefetched: info.tokenRefetched,
         durationMs: Date.now() - started,
       });
-      return respond(event, { [CLAIM]: userType });
+      return respond(event, claims);
     } catch (error) {
       if (error instanceof OnboardingError) {
         return fail(event, log, error.message, { userId, failure: error.failure, durationMs: Date.now() - started });

@@ -8,9 +8,18 @@ export {
   ENV,
   DEFAULT_TIMEOUT_MS,
   MAX_TIMEOUT_MS,
+  ORGANISATIONS_CLAIM_OFF,
   type EnrichmentSettings,
   type FailurePolicy,
 } from './config.ts';
+export {
+  MEMBERSHIP_CLAIM,
+  MAX_ORGANISATIONS,
+  MAX_ORGANISATIONS_CLAIM_BYTES,
+  organisationsClaim,
+  type OrganisationsClaim,
+  type OrganisationsOmitted,
+} from './organisations.ts';
 export { EnrichmentConfigError, OnboardingError, type OnboardingFailure } from './errors.ts';
 export { respond, groupOverrideFrom } from './respond.ts';
 export { refreshMargin } from './token-source.ts';

@@ -21,9 +21,19 @@ interface HttpRouteDoc {
     rules?: {
       matches?: ({ path?: { type?: string; value?: string } } & Record<string, unknown>)[];
       backendRefs?: { name?: string; port?: number }[];
-      filters?: { type?: string; urlRewrite?: { path?: { type?: string; replacePrefixMatch?: string } } }[];
+      filters?: {
+        type?: string;
+        urlRewrite?: { path?: { type?: string; replacePrefixMatch?: string } };
+        responseHeaderModifier?: { set?: { name?: string; value?: string }[]; add?: unknown[]; remove?: unknown[] };
+      }[];
     }[];
   };
+}
+
+/** The generated routes' one response-header filter: HSTS, which the gateway adds on every HTTPS answer. */
+function setsOnlyHsts(modifier: { set?: { name?: string; value?: string }[]; add?: unknown[]; remove?: unknown[] } | undefined): boolean {
+  const set = modifier?.set ?? [];
+  return !modifier?.add?.length && !modifier?.remove?.length && set.length > 0 && set.every((header) => header.name?.toLowerCase() === 'strict-transport-security');
 }
 
 export class RouteFileError extends Error {
@@ -53,8 +63,9 @@ export function routesFromHttpRoutes(text: string, source = 'routes', parents: R
       if (!SERVICES.some((known) => known.name === service)) throw new RouteFileError(`${where}: unknown backend ${String(service)}`);
       let rewritePrefix: string | undefined;
       for (const filter of rule.filters ?? []) {
+        if (filter.type === 'ResponseHeaderModifier' && setsOnlyHsts(filter.responseHeaderModifier)) continue; // the HTTPS listener sends HSTS itself
         if (filter.type !== 'URLRewrite' || filter.urlRewrite?.path?.type !== 'ReplacePrefixMatch' || typeof filter.urlRewrite.path.replacePrefixMatch !== 'string') {
-          throw new RouteFileError(`${where}: only URLRewrite with ReplacePrefixMatch is supported, got ${filter.type}`);
+          throw new RouteFileError(`${where}: only URLRewrite with ReplacePrefixMatch (and the HSTS ResponseHeaderModifier) is supported, got ${filter.type}`);
         }
         rewritePrefix = filter.urlRewrite.path.replacePrefixMatch;
       }

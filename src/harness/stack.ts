@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync, createWriteStream, 
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { Agent, request } from 'undici';
-import { createHandler } from '../enrichment/index.ts';
+import { createHandler, MEMBERSHIP_CLAIM } from '../enrichment/index.ts';
 import { EXT_AUTHZ_DEFAULTS, startGateway, ensureLocalCertificates, loadRoutesFile, type RunningGateway } from '../gateway/index.ts';
 import type { AccessLogEntry } from '../gateway/access-log.ts';
 import { createHost } from '../host/index.ts';
@@ -23,7 +23,6 @@ import { loadSeed, verifyPassword } from './seed/index.ts';
 import { startDashboard } from './dashboard/index.ts';
 import { onboardingDirectory, startOrganisationBackend } from './organisation-backend/index.ts';
 import { startUserBackend } from './user-backend/index.ts';
-import { MEMBERSHIP_CLAIM, withMembershipClaim } from './membership-claim.ts';
 import { pluginEnvironment, REPO_ROOT } from './plugin-env.ts';
 import type { RunningService } from './common/listen.ts';
 
@@ -54,7 +53,10 @@ export interface StackOptions {
   ports?: 'default' | 'ephemeral';
   /** Sessions in Redis instead of memory. */
   redisUrl?: string;
-  /** Turn on the filter's membership check with the `custom:organisations` claim. */
+  /**
+   * Turn on the filter's membership check with the claim the enrichment Lambda adds
+   * (`custom:organisations`, from onboarding's user record), as the production overlay does.
+   */
   membershipCheck?: boolean;
   /** Skip the Node gateway (another gateway, e.g. real Envoy, takes its place on the same ports). */
   gateway?: 'node' | 'external';
@@ -206,7 +208,6 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     const appClientSecret = randomBytes(24).toString('base64url');
     const m2mSecret = randomBytes(24).toString('base64url');
     const seed = loadSeed();
-    const organisationsOf = (id: string) => seed.find((user) => user.id === id)?.organisations;
     const idpLog = root.child({ service: 'identity-provider' });
     // The Lambda needs the provider's token URL, known once it listens: built lazily, first use.
     let lambda: ReturnType<typeof createHandler> | undefined;
@@ -242,7 +243,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       },
       enrichment: {
         version: '2',
-        handler: options.membershipCheck ? withMembershipClaim(enrichment, organisationsOf) : enrichment,
+        // The Lambda itself lists the user's organisations (custom:organisations) from onboarding.
+        handler: enrichment,
       },
     });
     const idp = identityProvider;

@@ -114,3 +114,16 @@ export function rewritePath(route: Route, path: string): string {
 }
 
 export { AUTH_HEADERS_TO_REMOVE, EXT_AUTHZ_DEFAULTS, type ExtAuthzProviderSettings } from './ext-authz.ts';
+
+/** HSTS on every HTTPS answer: browsers then never try plain HTTP for the domain again (a year). */
+export const HSTS_HEADER = { name: 'Strict-Transport-Security', value: 'max-age=31536000; includeSubDomains' } as const;
+
+/**
+ * Gateway API filters that set response headers on a route's answers: HSTS on the routes of the
+ * external (HTTPS) listener; none on the internal listener (plain HTTP inside the VPC) and none on
+ * the HTTP→HTTPS redirect (istio/base/gateways.yaml), where HSTS has no effect.
+ */
+export function responseHeaderFilters(route: Route): Record<string, unknown>[] {
+  if (route.listener !== 'external') return [];
+  return [{ type: 'ResponseHeaderModifier', responseHeaderModifier: { set: [{ ...HSTS_HEADER }] } }];
+}

@@ -19,6 +19,8 @@ export interface Fakes {
   onboardingRequests: { path: string; authorization: string | undefined }[];
   issued: string[];
   privileges: Map<string, string>;
+  /** User id → onboarding's `organisations` for that user (absent: the record lists none). */
+  organisations: Map<string, unknown>;
   mode: OnboardingMode;
   tokenStatus: number;
   expiresIn: number;
@@ -80,7 +82,8 @@ export async function startFakes(): Promise<Fakes> {
       const id = decodeURIComponent(match[1]!);
       const privilege = fakes.privileges.get(id);
       if (!privilege) return json(res, 404, { error: 'not_found' });
-      return json(res, 200, { id, email: 'someone@example.test', privilege, organisations: ['org-acme'] });
+      const organisations = fakes.organisations.has(id) ? { organisations: fakes.organisations.get(id) } : {};
+      return json(res, 200, { id, email: 'someone@example.test', privilege, ...organisations });
     }
     json(res, 404, { error: 'no route' });
   });
@@ -93,6 +96,7 @@ export async function startFakes(): Promise<Fakes> {
     fakes.expiresIn = 3600;
     fakes.tokenRequests.length = 0;
     fakes.onboardingRequests.length = 0;
+    fakes.organisations = new Map();
     resetDone = false;
     rejectedOnce = false;
   };
