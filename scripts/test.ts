@@ -1,7 +1,9 @@
 // `npm test`: builds, then runs every suite — as-pect for assembly/, node:test (through tsx) for
 // the TypeScript. Arguments narrow the node:test files by substring: `npm test -- login host`.
 // `--no-build` skips the build, `--no-aspect` skips as-pect.
-import { spawnSync } from 'node:child_process';
+// Suites that need the machine to themselves (SOLO) run after the rest, one at a time; the last
+// line adds up every node:test run.
+import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
@@ -38,12 +40,48 @@ if (!flag('--no-aspect') && filters.length === 0) {
   failed = run('npx', ['asp', '--config', 'as-pect.config.js']) !== 0;
 }
 
+/**
+ * The fresh-clone suite runs the whole of `npm test` inside a clone: it gets the machine alone,
+ * and the run it starts leaves it out (OC_IN_FRESH_CLONE), or it would recurse.
+ */
+const SOLO = ['tests/toolchain/fresh-clone.test.ts'];
+const excluded = process.env.OC_IN_FRESH_CLONE ? SOLO : [];
+
 const files = findTests(join(root, 'tests')).filter(
-  (file) => filters.length === 0 || filters.some((filter) => file.includes(filter)),
+  (file) => !excluded.includes(file) && (filters.length === 0 || filters.some((filter) => file.includes(filter))),
 );
 if (files.length === 0) {
   console.error(`no test files match ${filters.join(', ')}`);
   process.exit(1);
 }
-const status = run(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files]);
+
+interface Counts { pass: number; fail: number; skipped: number }
+
+/** One node:test run, its output passed through and its closing counts read off. */
+function runNodeTests(testFiles: string[], concurrency: number): Promise<{ status: number; counts: Counts }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...testFiles], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: process.env });
+    let tailText = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      process.stdout.write(chunk);
+      tailText = (tailText + chunk.toString()).slice(-4096);
+    });
+    child.once('exit', (code) => {
+      const count = (name: string) => Number(new RegExp(`^# ${name} (\\d+)$`, 'm').exec(tailText)?.[1] ?? 0);
+      resolve({ status: code ?? 1, counts: { pass: count('pass'), fail: count('fail'), skipped: count('skipped') } });
+    });
+  });
+}
+
+const batches = [files.filter((file) => !SOLO.includes(file)), ...files.filter((file) => SOLO.includes(file)).map((file) => [file])].filter((batch) => batch.length > 0);
+const total: Counts = { pass: 0, fail: 0, skipped: 0 };
+let status = 0;
+for (const [index, batch] of batches.entries()) {
+  const result = await runNodeTests(batch, index === 0 && !SOLO.includes(batch[0]!) ? 2 : 1);
+  if (result.status !== 0) status = result.status;
+  total.pass += result.counts.pass;
+  total.fail += result.counts.fail;
+  total.skipped += result.counts.skipped;
+}
+console.log(`total: ${total.pass} passed, ${total.fail} failed, ${total.skipped} skipped`);
 process.exit(failed || status !== 0 ? 1 : 0);
