@@ -5,7 +5,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
-import { GATEWAY_PORTS, ROUTES, matchRoute, rewritePath, type ListenerName, type Route } from '../topology/index.ts';
+import { GATEWAY_PORTS, HSTS_HEADER, ROUTES, matchRoute, rewritePath, type ListenerName, type Route } from '../topology/index.ts';
 import { writeAccessLog } from './access-log.ts';
 import { createExtAuthz, type ExtAuthzConfig } from './ext-authz.ts';
 import { first, fromRaw, remove, set, stripHopByHop, toNodeHeaders, type HeaderList } from './headers.ts';
@@ -68,8 +68,8 @@ export const GATEWAY_TIMEOUT_DEFAULTS: Readonly<GatewayTimeouts> = {
   connectionIdleMs: 30_000,
 };
 
-/** One year, subdomains included: browsers then never try plain HTTP for the app's host. */
-export const HSTS_DEFAULT = 'max-age=31536000; includeSubDomains';
+/** The value the production HTTPRoutes set too (src/topology): one year, subdomains included. */
+export const HSTS_DEFAULT = HSTS_HEADER.value;
 
 export interface RunningGateway {
   urls: { http: string; https: string; internal: string };
