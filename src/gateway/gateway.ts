@@ -50,9 +50,9 @@ export interface GatewayConfig {
 /**
  * How long a client may take, modelled on Envoy's recommended edge-proxy settings: the request
  * headers within 10 s (`request_headers_timeout`), no stream silent for over 5 min
- * (`stream_idle_timeout`), idle keep-alive connections closed (`idle_timeout`). Envoy leaves
- * `request_timeout` off; here a whole request (headers and body) must arrive within 5 min, so a
- * client dripping a byte now and then cannot hold a connection forever. 0 disables one.
+ * (`stream_idle_timeout`), idle keep-alive connections closed after 1 h (`idle_timeout`). Envoy
+ * leaves `request_timeout` off; here a whole request (headers and body) must arrive within 5 min,
+ * so a client dripping a byte now and then cannot hold a connection forever. 0 disables one.
  */
 export interface GatewayTimeouts {
   requestHeadersMs: number;
@@ -65,7 +65,7 @@ export const GATEWAY_TIMEOUT_DEFAULTS: Readonly<GatewayTimeouts> = {
   requestHeadersMs: 10_000,
   requestMs: 300_000,
   streamIdleMs: 300_000,
-  connectionIdleMs: 30_000,
+  connectionIdleMs: 3_600_000,
 };
 
 /** The value the production HTTPRoutes set too (src/topology): one year, subdomains included. */
@@ -245,8 +245,18 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     });
   };
 
+  const timeouts = { ...GATEWAY_TIMEOUT_DEFAULTS, ...config.timeouts };
+  const serverOptions = {
+    headersTimeout: timeouts.requestHeadersMs,
+    requestTimeout: timeouts.requestMs,
+    keepAliveTimeout: timeouts.connectionIdleMs,
+    // Node checks the two request timeouts on this interval; short timeouts need a short check.
+    connectionsCheckingInterval: Math.max(50, Math.min(30_000, ...[timeouts.requestHeadersMs, timeouts.requestMs].filter((ms) => ms > 0).map((ms) => ms / 4))),
+  };
   // HTTP only redirects: the path is normalised, the host is ours (never the client's Host header).
-  const redirectServer = createHttpServer((req, res) => {
+  // It takes the same options: the check interval can only be set here, and Node's default (30 s)
+  // let a client drip headers for half a minute past the limit.
+  const redirectServer = createHttpServer(serverOptions, (req, res) => {
     const started = performance.now();
     const target = normaliseTarget(req.url) ?? '/';
     const port = httpsPort === 443 ? '' : `:${httpsPort}`;
@@ -264,14 +274,6 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       flag: undefined,
     });
   });
-  const timeouts = { ...GATEWAY_TIMEOUT_DEFAULTS, ...config.timeouts };
-  const serverOptions = {
-    headersTimeout: timeouts.requestHeadersMs,
-    requestTimeout: timeouts.requestMs,
-    keepAliveTimeout: timeouts.connectionIdleMs,
-    // Node checks the two request timeouts on this interval; short timeouts need a short check.
-    connectionsCheckingInterval: Math.max(50, Math.min(30_000, ...[timeouts.requestHeadersMs, timeouts.requestMs].filter((ms) => ms > 0).map((ms) => ms / 4))),
-  };
   const httpsServer = createHttpsServer({ key: config.tls.key, cert: config.tls.cert, ...serverOptions }, safely('external', 'https'));
   const internalServer = createHttpServer(serverOptions, safely('internal', 'http'));
   const servers = [redirectServer, httpsServer, internalServer];
