@@ -28,12 +28,13 @@ function portInUse(port: number): Promise<boolean> {
 
 /**
  * The environment of a new shell: without what the outer `npm test` adds (npm_* settings, which
- * make a nested `npm ci` fail, and this checkout's node_modules/.bin on PATH).
+ * make a nested `npm ci` fail; NODE_TEST_CONTEXT, with which the nested node:test would run no
+ * file; this checkout's node_modules/.bin on PATH).
  */
 function userEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (!/^npm_/i.test(key) && key !== 'INIT_CWD' && key !== 'OC_FILTER_WASM') env[key] = value;
+    if (!/^npm_/i.test(key) && !['INIT_CWD', 'OC_FILTER_WASM', 'NODE_TEST_CONTEXT'].includes(key)) env[key] = value;
   }
   env.PATH = (process.env.PATH ?? '').split(delimiter).filter((dir) => !dir.startsWith(ROOT) && !dir.includes('node_modules')).join(delimiter);
   return { ...env, ...extra };
