@@ -2,7 +2,6 @@
 // configuration time and in error messages.
 
 import { OBJECT, TOTAL_OVERHEAD } from 'rt/common';
-import { putCodePoint } from './parse/json';
 
 export type Bytes = StaticArray<u8>;
 
@@ -13,6 +12,33 @@ export type Bytes = StaticArray<u8>;
 // @ts-ignore: decorator
 @inline export function byteLength(bytes: Bytes): i32 {
   return <i32>changetype<OBJECT>(changetype<usize>(bytes) - TOTAL_OVERHEAD).rtSize;
+}
+
+/**
+ * Writes code point `cp` as UTF-8 at `o` (lone surrogates as their 3-byte form); returns the new end.
+ * Shared by utf8() and JSON string unescaping, which is why it lives here, below the parsers.
+ */
+export function putCodePoint(o: usize, cp: u32): usize {
+  if (cp < 0x80) {
+    store<u8>(o, <u8>cp);
+    return o + 1;
+  }
+  if (cp < 0x800) {
+    store<u8>(o, <u8>(0xc0 | (cp >> 6)));
+    store<u8>(o + 1, <u8>(0x80 | (cp & 0x3f)));
+    return o + 2;
+  }
+  if (cp < 0x10000) {
+    store<u8>(o, <u8>(0xe0 | (cp >> 12)));
+    store<u8>(o + 1, <u8>(0x80 | ((cp >> 6) & 0x3f)));
+    store<u8>(o + 2, <u8>(0x80 | (cp & 0x3f)));
+    return o + 3;
+  }
+  store<u8>(o, <u8>(0xf0 | (cp >> 18)));
+  store<u8>(o + 1, <u8>(0x80 | ((cp >> 12) & 0x3f)));
+  store<u8>(o + 2, <u8>(0x80 | ((cp >> 6) & 0x3f)));
+  store<u8>(o + 3, <u8>(0x80 | (cp & 0x3f)));
+  return o + 4;
 }
 
 /** UTF-8 bytes of a string (configuration time and messages only; lone surrogates become U+FFFD). */

@@ -7,19 +7,43 @@ import { HmacKey } from '../crypto/hmac';
 import { findMember, isValidJson, keyAt, kindAt, nextEntry, plainInteger, skipString, skipValue, unescapeString, valueAt, valueEnd, valueStart } from '../parse/json';
 import { isValidUtf8 } from '../parse/percent';
 import { text, Text } from './messages';
+import {
+  BOOTSTRAPPED_ORGANISATIONS_ENV,
+  BOOTSTRAPPED_ORGANISATIONS_KEY,
+  FEATURES_HEADER_DEFAULT,
+  FEATURES_HEADER_ENV,
+  FEATURES_HEADER_KEY,
+  JWT_CLAIMS_SOURCE_ENV,
+  JWT_CLAIMS_SOURCE_KEY,
+  ORG_COOKIE_CACHE_SIZE_DEFAULT,
+  ORG_COOKIE_CACHE_SIZE_ENV,
+  ORG_COOKIE_CACHE_SIZE_KEY,
+  ORG_COOKIE_NAME_DEFAULT,
+  ORG_COOKIE_NAME_ENV,
+  ORG_COOKIE_NAME_KEY,
+  ORG_COOKIE_SECRETS_ENV,
+  ORG_HEADER_DEFAULT,
+  ORG_HEADER_ENV,
+  ORG_HEADER_KEY,
+  ORG_MEMBERSHIP_CLAIM_ENV,
+  ORG_MEMBERSHIP_CLAIM_KEY,
+  ORGANISATION_FEATURES_ENV,
+  ORGANISATION_FEATURES_KEY,
+  PLUGIN_CONFIG_KEYS,
+  SUPPORTED_FEATURES_ENV,
+  SUPPORTED_FEATURES_KEY,
+} from './generated/settings';
 import { isValidCookieName, isValidHeaderName, isValidId } from './syntax';
 
-export const DEFAULT_COOKIE_NAME = 'previouslySelectedOrganisation';
-export const DEFAULT_ORG_HEADER = 'x-currently-selected-organisation';
-export const DEFAULT_FEATURES_HEADER = 'x-supported-features';
-export const DEFAULT_CACHE_SIZE: i32 = 1024;
+// Setting names and defaults come from ./generated/settings (src/topology/plugin-settings.ts);
+// the limits below are the filter's own.
 export const MAX_CACHE_SIZE: i32 = 65536;
 export const MAX_SECRETS: i32 = 16;
 export const SHORT_SECRET_BYTES: i32 = 32;
 
 export class FilterConfig {
   keys: StaticArray<HmacKey> = new StaticArray<HmacKey>(0);
-  cookieName: Bytes = utf8(DEFAULT_COOKIE_NAME);
+  cookieName: Bytes = utf8(ORG_COOKIE_NAME_DEFAULT);
   bootstrapped: Bytes[] = [];
   globalFeatures: Bytes[] = [];
   /** The features header value when the organisation has no list of its own. */
@@ -30,9 +54,9 @@ export class FilterConfig {
   featureValues: Bytes[] = [];
   membershipClaim: Bytes | null = null;
   claimsFromHeader: bool = false;
-  orgHeader: Bytes = utf8(DEFAULT_ORG_HEADER);
-  featuresHeader: Bytes = utf8(DEFAULT_FEATURES_HEADER);
-  cacheSize: i32 = DEFAULT_CACHE_SIZE;
+  orgHeader: Bytes = utf8(ORG_HEADER_DEFAULT);
+  featuresHeader: Bytes = utf8(FEATURES_HEADER_DEFAULT);
+  cacheSize: i32 = ORG_COOKIE_CACHE_SIZE_DEFAULT;
 }
 
 export class ConfigResult {
@@ -67,19 +91,6 @@ export class ConfigSource {
 function equalsText(bytes: Bytes, text: string): bool {
   return bytesEqual(bytes, utf8(text));
 }
-
-
-const PLUGIN_KEYS: string[] = [
-  'cookieName',
-  'bootstrappedOrganisations',
-  'supportedFeatures',
-  'organisationFeatures',
-  'membershipClaim',
-  'jwtClaimsSource',
-  'orgHeader',
-  'featuresHeader',
-  'cookieCacheSize',
-];
 
 /** A configuration-supplied name, made safe to quote in a log line. */
 function quote(bytes: Bytes): string {
@@ -257,8 +268,8 @@ class Reader {
       while ((cursor = nextEntry(cursor, this.pluginEnd())) != 0) {
         const key = jsonString(keyAt, this.pluginEnd());
         let known = false;
-        for (let k = 0; k < PLUGIN_KEYS.length; k++) {
-          if (equalsText(key, unchecked(PLUGIN_KEYS[k]))) known = true;
+        for (let k = 0; k < PLUGIN_CONFIG_KEYS.length; k++) {
+          if (equalsText(key, unchecked(PLUGIN_CONFIG_KEYS[k]))) known = true;
         }
         if (!known) {
           const hint = equalsText(key, 'cookieSecrets') ? text(Text.EnvOnly) : '';
@@ -271,60 +282,60 @@ class Reader {
     this.readSecrets(config);
     if (this.failed) return this.result;
 
-    const cookieName = this.stringSetting('ORG_COOKIE_NAME', 'cookieName');
+    const cookieName = this.stringSetting(ORG_COOKIE_NAME_ENV, ORG_COOKIE_NAME_KEY);
     if (this.failed) return this.result;
     if (cookieName !== null) {
       if (!isValidCookieName(changetype<usize>(cookieName), cookieName.length)) {
-        this.fail(this.settingName('ORG_COOKIE_NAME', 'cookieName'), text(Text.BadCookieName));
+        this.fail(this.settingName(ORG_COOKIE_NAME_ENV, ORG_COOKIE_NAME_KEY), text(Text.BadCookieName));
         return this.result;
       }
       // The `cookie` module parses into a plain object, where assigning `__proto__` sets no
       // property: cookie-parser never yields a cookie of that name.
       if (equalsText(cookieName, '__proto__')) {
-        this.fail(this.settingName('ORG_COOKIE_NAME', 'cookieName'), text(Text.ProtoCookieName));
+        this.fail(this.settingName(ORG_COOKIE_NAME_ENV, ORG_COOKIE_NAME_KEY), text(Text.ProtoCookieName));
         return this.result;
       }
       config.cookieName = cookieName;
     }
 
-    config.bootstrapped = this.listSetting('BOOTSTRAPPED_ORGANISATIONS', 'bootstrappedOrganisations', text(Text.OrganisationId));
+    config.bootstrapped = this.listSetting(BOOTSTRAPPED_ORGANISATIONS_ENV, BOOTSTRAPPED_ORGANISATIONS_KEY, text(Text.OrganisationId));
     if (this.failed) return this.result;
-    config.globalFeatures = this.listSetting('SUPPORTED_FEATURES', 'supportedFeatures', text(Text.FeatureKey));
+    config.globalFeatures = this.listSetting(SUPPORTED_FEATURES_ENV, SUPPORTED_FEATURES_KEY, text(Text.FeatureKey));
     if (this.failed) return this.result;
     config.globalFeaturesValue = joinBytes(config.globalFeatures, 0x2c);
     this.readOrganisationFeatures(config);
     if (this.failed) return this.result;
 
-    const claim = this.stringSetting('ORG_MEMBERSHIP_CLAIM', 'membershipClaim');
+    const claim = this.stringSetting(ORG_MEMBERSHIP_CLAIM_ENV, ORG_MEMBERSHIP_CLAIM_KEY);
     if (this.failed) return this.result;
     if (claim !== null && claim.length > 0) {
       for (let i = 0; i < claim.length; i++) {
         const c = unchecked(claim[i]);
         if (c < 0x20 || c == 0x7f) {
-          this.fail(this.settingName('ORG_MEMBERSHIP_CLAIM', 'membershipClaim'), text(Text.ControlCharacters));
+          this.fail(this.settingName(ORG_MEMBERSHIP_CLAIM_ENV, ORG_MEMBERSHIP_CLAIM_KEY), text(Text.ControlCharacters));
           return this.result;
         }
       }
       config.membershipClaim = claim;
     }
 
-    const source = this.stringSetting('JWT_CLAIMS_SOURCE', 'jwtClaimsSource');
+    const source = this.stringSetting(JWT_CLAIMS_SOURCE_ENV, JWT_CLAIMS_SOURCE_KEY);
     if (this.failed) return this.result;
     if (source !== null) {
       if (equalsText(source, 'header')) config.claimsFromHeader = true;
       else if (!equalsText(source, 'metadata')) {
-        this.fail(this.settingName('JWT_CLAIMS_SOURCE', 'jwtClaimsSource'), text(Text.MetadataOrHeader));
+        this.fail(this.settingName(JWT_CLAIMS_SOURCE_ENV, JWT_CLAIMS_SOURCE_KEY), text(Text.MetadataOrHeader));
         return this.result;
       }
     }
 
-    const orgHeader = this.headerSetting('ORG_HEADER', 'orgHeader');
+    const orgHeader = this.headerSetting(ORG_HEADER_ENV, ORG_HEADER_KEY);
     if (orgHeader !== null) config.orgHeader = orgHeader;
-    const featuresHeader = this.headerSetting('FEATURES_HEADER', 'featuresHeader');
+    const featuresHeader = this.headerSetting(FEATURES_HEADER_ENV, FEATURES_HEADER_KEY);
     if (featuresHeader !== null) config.featuresHeader = featuresHeader;
     if (this.failed) return this.result;
     if (bytesEqual(config.orgHeader, config.featuresHeader)) {
-      this.fail(this.settingName('FEATURES_HEADER', 'featuresHeader'), text(Text.SameHeaders));
+      this.fail(this.settingName(FEATURES_HEADER_ENV, FEATURES_HEADER_KEY), text(Text.SameHeaders));
       return this.result;
     }
 
@@ -335,47 +346,47 @@ class Reader {
   }
 
   readSecrets(config: FilterConfig): void {
-    const raw = this.env('ORG_COOKIE_SECRETS');
+    const raw = this.env(ORG_COOKIE_SECRETS_ENV);
     if (raw === null || trimBlanks(raw).length == 0) {
-      this.fail('ORG_COOKIE_SECRETS', text(Text.SecretRequired));
+      this.fail(ORG_COOKIE_SECRETS_ENV, text(Text.SecretRequired));
       return;
     }
     // Node reads the environment as UTF-8, replacing what is not: such bytes would not be the
     // backend's secret.
     if (!isValidUtf8(changetype<usize>(raw), raw.length)) {
-      this.fail('ORG_COOKIE_SECRETS', text(Text.NotUtf8));
+      this.fail(ORG_COOKIE_SECRETS_ENV, text(Text.NotUtf8));
       return;
     }
     let secrets: Bytes[] = [];
     if (unchecked(raw[0]) == 0x5b) {
       const p = changetype<usize>(raw);
       if (!isValidJson(p, raw.length)) {
-        this.fail('ORG_COOKIE_SECRETS', text(Text.NotSecretList));
+        this.fail(ORG_COOKIE_SECRETS_ENV, text(Text.NotSecretList));
         return;
       }
-      const list = this.stringArray(new JsonRef(p, p + <usize>raw.length), 'ORG_COOKIE_SECRETS');
+      const list = this.stringArray(new JsonRef(p, p + <usize>raw.length), ORG_COOKIE_SECRETS_ENV);
       if (list === null) return;
       secrets = list;
     } else {
       secrets.push(raw);
     }
     if (secrets.length == 0) {
-      this.fail('ORG_COOKIE_SECRETS', text(Text.NoSecret));
+      this.fail(ORG_COOKIE_SECRETS_ENV, text(Text.NoSecret));
       return;
     }
     if (secrets.length > MAX_SECRETS) {
-      this.fail('ORG_COOKIE_SECRETS', text(Text.TooManySecrets));
+      this.fail(ORG_COOKIE_SECRETS_ENV, text(Text.TooManySecrets));
       return;
     }
     const keys = new StaticArray<HmacKey>(secrets.length);
     for (let i = 0; i < secrets.length; i++) {
       const secret = unchecked(secrets[i]);
       if (secret.length == 0) {
-        this.fail('ORG_COOKIE_SECRETS', text(Text.SecretNumber) + decimal(i + 1) + text(Text.IsEmpty));
+        this.fail(ORG_COOKIE_SECRETS_ENV, text(Text.SecretNumber) + decimal(i + 1) + text(Text.IsEmpty));
         return;
       }
       if (secret.length < SHORT_SECRET_BYTES) {
-        this.result.warnings.push('ORG_COOKIE_SECRETS' + ': ' + text(Text.SecretNumber) + decimal(i + 1) + text(Text.IsShort));
+        this.result.warnings.push(ORG_COOKIE_SECRETS_ENV + ': ' + text(Text.SecretNumber) + decimal(i + 1) + text(Text.IsShort));
       }
       replaceLoneSurrogates(secret);
       unchecked((keys[i] = HmacKey.fromBytes(secret)));
@@ -388,12 +399,11 @@ class Reader {
   }
 
   readOrganisationFeatures(config: FilterConfig): void {
-    let value = this.pluginValue('organisationFeatures');
-    let setting = 'pluginConfig.organisationFeatures';
+    let value = this.pluginValue(ORGANISATION_FEATURES_KEY);
+    const setting = this.settingName(ORGANISATION_FEATURES_ENV, ORGANISATION_FEATURES_KEY);
     if (value === null) {
-      const raw = this.env('ORGANISATION_FEATURES');
+      const raw = this.env(ORGANISATION_FEATURES_ENV);
       if (raw === null || trimBlanks(raw).length == 0) return;
-      setting = 'ORGANISATION_FEATURES';
       const p = changetype<usize>(raw);
       if (!isValidJson(p, raw.length)) {
         this.fail(setting, text(Text.NotJson));
@@ -449,13 +459,13 @@ class Reader {
   }
 
   readCacheSize(config: FilterConfig): void {
-    const fromPlugin = this.pluginValue('cookieCacheSize');
-    const setting = this.settingName('ORG_COOKIE_CACHE_SIZE', 'cookieCacheSize');
-    let size: f64 = <f64>DEFAULT_CACHE_SIZE;
+    const fromPlugin = this.pluginValue(ORG_COOKIE_CACHE_SIZE_KEY);
+    const setting = this.settingName(ORG_COOKIE_CACHE_SIZE_ENV, ORG_COOKIE_CACHE_SIZE_KEY);
+    let size: f64 = <f64>ORG_COOKIE_CACHE_SIZE_DEFAULT;
     if (fromPlugin !== null) {
       size = fromPlugin.kind == 0x30 ? plainInteger(fromPlugin.at, skipValue(fromPlugin.at, fromPlugin.end)) : NaN;
     } else {
-      const raw = this.env('ORG_COOKIE_CACHE_SIZE');
+      const raw = this.env(ORG_COOKIE_CACHE_SIZE_ENV);
       if (raw === null) return;
       size = raw.length > 0 && unchecked(raw[0]) != 0x2d ? plainInteger(changetype<usize>(raw), changetype<usize>(raw) + <usize>raw.length) : NaN;
     }

@@ -21,7 +21,8 @@ import { base64Decode, base64DecodedMaxLength } from '../crypto/base64';
 import { findCookie, foundValueLength, foundValueStart } from '../parse/cookie';
 import { findMember, isValidJson, kindAt, valueStart } from '../parse/json';
 import { CookieCache, cachedFeatures, cachedIdLength, cachedIdStart } from './cookie-cache';
-import { ConfigSource, DEFAULT_FEATURES_HEADER, DEFAULT_ORG_HEADER, FilterConfig, readConfig } from './config';
+import { ConfigSource, FilterConfig, readConfig } from './config';
+import { ENV_NAMES, FEATURES_HEADER_DEFAULT, ORG_COOKIE_SECRETS_ENV, ORG_HEADER_DEFAULT } from './generated/settings';
 import {
   clearMemberships,
   isMember,
@@ -36,27 +37,14 @@ import * as metrics from './metrics';
 import { CookieVerdict, verifiedIdLength, verifiedIdStart, verifyCookie } from './signed-cookie';
 import { isValidId } from './syntax';
 
-const ENV_NAMES: string[] = [
-  'ORG_COOKIE_SECRETS',
-  'ORG_COOKIE_NAME',
-  'BOOTSTRAPPED_ORGANISATIONS',
-  'SUPPORTED_FEATURES',
-  'ORGANISATION_FEATURES',
-  'ORG_MEMBERSHIP_CLAIM',
-  'JWT_CLAIMS_SOURCE',
-  'ORG_HEADER',
-  'FEATURES_HEADER',
-  'ORG_COOKIE_CACHE_SIZE',
-];
-
 // Header names the request scan looks for (fixed ones; configured names live in the config).
 const METHOD = utf8(':method');
 const ORIGIN = utf8('origin');
 const PREFLIGHT_METHOD = utf8('access-control-request-method');
 const OPTIONS = utf8('OPTIONS');
 const JWT_PAYLOAD_HEADER = utf8('x-envoy-jwt-payload');
-const DEFAULT_ORG = utf8(DEFAULT_ORG_HEADER);
-const DEFAULT_FEATURES = utf8(DEFAULT_FEATURES_HEADER);
+const DEFAULT_ORG = utf8(ORG_HEADER_DEFAULT);
+const DEFAULT_FEATURES = utf8(FEATURES_HEADER_DEFAULT);
 
 /** Every log line of the filter starts so (kept once: module bytes are scarce). */
 const LOG_PREFIX = 'org-context: ';
@@ -126,7 +114,7 @@ export class OrgContextRoot extends RootContext {
     }
     const result = readConfig(source);
     // The secrets' raw bytes are not needed any more (only HMAC states are kept).
-    const secrets = source.getEnv('ORG_COOKIE_SECRETS');
+    const secrets = source.getEnv(ORG_COOKIE_SECRETS_ENV);
     if (secrets !== null) memory.fill(changetype<usize>(secrets), 0, <usize>secrets.length);
     const config = result.config;
     if (config === null) {

@@ -5,7 +5,7 @@
 // lookups take the last one, as JSON.parse does. Any nesting depth is read, as JSON.parse reads
 // it: nothing here recurses (validation keeps a bit per open bracket, skipping counts brackets).
 
-import { sameBytes } from '../bytes';
+import { putCodePoint, sameBytes } from '../bytes';
 
 // @ts-ignore: decorator
 @inline function isSpace(c: u32): bool {
@@ -199,30 +199,6 @@ export function isValidJson(p: usize, len: i32, stack: usize = 0): bool {
 /** The first non-space position of a (valid) JSON text. */
 export function valueStart(p: usize, len: i32): usize {
   return skipSpace(p, p + <usize>len);
-}
-
-/** Writes code point `cp` as UTF-8 at `o` (lone surrogates as their 3-byte form); returns the new end. */
-export function putCodePoint(o: usize, cp: u32): usize {
-  if (cp < 0x80) {
-    store<u8>(o, <u8>cp);
-    return o + 1;
-  }
-  if (cp < 0x800) {
-    store<u8>(o, <u8>(0xc0 | (cp >> 6)));
-    store<u8>(o + 1, <u8>(0x80 | (cp & 0x3f)));
-    return o + 2;
-  }
-  if (cp < 0x10000) {
-    store<u8>(o, <u8>(0xe0 | (cp >> 12)));
-    store<u8>(o + 1, <u8>(0x80 | ((cp >> 6) & 0x3f)));
-    store<u8>(o + 2, <u8>(0x80 | (cp & 0x3f)));
-    return o + 3;
-  }
-  store<u8>(o, <u8>(0xf0 | (cp >> 18)));
-  store<u8>(o + 1, <u8>(0x80 | ((cp >> 12) & 0x3f)));
-  store<u8>(o + 2, <u8>(0x80 | ((cp >> 6) & 0x3f)));
-  store<u8>(o + 3, <u8>(0x80 | (cp & 0x3f)));
-  return o + 4;
 }
 
 /**

@@ -1,13 +1,13 @@
 // `oc-edge render`: regenerates what follows from src/topology (istio/base/generated/,
-// istio/mesh/istiod-values.yaml, envoy/envoy.yaml), checks that the committed copies are current,
-// or renders an istio/ overlay with kustomize and validates it.
+// istio/mesh/istiod-values.yaml, envoy/envoy.yaml, assembly/filter/generated/settings.ts), checks
+// that the committed copies are current, or renders an istio/ overlay with kustomize and validates it.
 import type { Command } from 'commander';
 import { UsageError } from '../lib/errors.ts';
 
 export function register(program: Command): void {
   program
     .command('render')
-    .description('regenerate istio/ and envoy/ from src/topology, or render and validate an overlay')
+    .description('regenerate istio/, envoy/ and the filter\'s settings list from src/topology, or render and validate an overlay')
     .option('--check', 'only report generated files that are out of date (exit 1 if any)', false)
     .option('--overlay <name>', 'render istio/overlays/<name> with kubectl kustomize instead')
     .option('--validate', 'with --overlay: check every object against its CRD schema and every reference', false)

@@ -1,11 +1,12 @@
 // Renders istio/ kustomizations with the real kustomize (`kubectl kustomize`), and writes or checks
-// the files generated from src/topology.
+// the files generated from src/topology (istio/ and envoy/ parts, and the filter's setting names).
 import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { generatedIstioFiles } from './manifests.ts';
 import { ENVOY_FILE, envoyYaml } from './envoy-bootstrap.ts';
+import { PLUGIN_SETTINGS_AS_FILE, pluginSettingsAs } from './plugin-settings-as.ts';
 
 const run = promisify(execFile);
 export const REPO_ROOT = new URL('../../', import.meta.url).pathname;
@@ -20,9 +21,12 @@ export function overlayDir(overlay: string, root = REPO_ROOT): string {
   return join(root, 'istio', 'overlays', overlay);
 }
 
-/** Every file `oc-edge render` writes from src/topology: istio/ parts and envoy/envoy.yaml. */
+/**
+ * Every file `oc-edge render` writes from src/topology: istio/ parts, envoy/envoy.yaml and the
+ * filter's AssemblyScript list of its settings.
+ */
 export function generatedFiles(): Map<string, string> {
-  return new Map([...generatedIstioFiles(), [ENVOY_FILE, envoyYaml()]]);
+  return new Map([...generatedIstioFiles(), [ENVOY_FILE, envoyYaml()], [PLUGIN_SETTINGS_AS_FILE, pluginSettingsAs()]]);
 }
 
 /** Generated files whose committed content differs from what the topology produces now. */
