@@ -50,9 +50,10 @@ export interface GatewayConfig {
 /**
  * How long a client may take, modelled on Envoy's recommended edge-proxy settings: the request
  * headers within 10 s (`request_headers_timeout`), no stream silent for over 5 min
- * (`stream_idle_timeout`), idle keep-alive connections closed after 1 h (`idle_timeout`). Envoy
- * leaves `request_timeout` off; here a whole request (headers and body) must arrive within 5 min,
- * so a client dripping a byte now and then cannot hold a connection forever. 0 disables one.
+ * (`stream_idle_timeout`), idle keep-alive connections closed after 1 h (`idle_timeout`). Envoy's
+ * default leaves `request_timeout` off; its edge guide, like this gateway, wants a whole request
+ * (headers and body) within 5 min, so a client dripping a byte now and then cannot hold a
+ * connection forever. 0 disables one. docs/gateway.md has the table.
  */
 export interface GatewayTimeouts {
   requestHeadersMs: number;
@@ -174,8 +175,8 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     const headers = fromRaw(req.rawHeaders);
     remove(headers, 'host');
     stripHopByHop(headers);
-    // `Expect: 100-continue` is answered here (Node sends the 100 before the handler runs), as
-    // Envoy answers it itself by default; forwarded, undici would refuse the request (502).
+    // `Expect: 100-continue` was answered already (answerContinueAtTheEdge); forwarded, undici
+    // would refuse the request (502).
     remove(headers, 'expect');
     for (const name of EDGE_HEADERS) remove(headers, name);
     // The JWT payload header is left for jwt_authn to sanitise (Envoy keeps a client's copy only on a
@@ -282,6 +283,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     server.headersTimeout = timeouts.requestHeadersMs;
     server.requestTimeout = timeouts.requestMs;
     server.timeout = timeouts.streamIdleMs; // a socket silent this long is closed
+    answerContinueAtTheEdge(server);
   }
 
   const ports = {
@@ -320,6 +322,19 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       await closeStages(stages);
     },
   };
+}
+
+/**
+ * `Expect: 100-continue` is the edge's to answer, as Envoy does with `proxy_100_continue` off (its
+ * default): `100 Continue` at once, before any filter, then the request runs as any other and
+ * `Expect` is not forwarded. Handled here rather than left to Node's implicit default, so the
+ * behaviour is ours to see and keep.
+ */
+function answerContinueAtTheEdge(server: Server): void {
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    res.writeContinue();
+    server.emit('request', req, res);
+  });
 }
 
 async function checkM2m(request: FilterRequest, verify: ((token: string) => Promise<boolean>) | undefined): Promise<LocalResponse | undefined> {

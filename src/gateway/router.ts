@@ -93,9 +93,15 @@ export function createRouter(config: RouterConfig): Router {
   };
 }
 
-/** Writes an upstream response to the client, streaming; a failure mid-body resets the client. */
+/**
+ * Writes an upstream response to the client, streaming; a failure mid-body resets the client.
+ * A header the edge has already set on `res` (HSTS on the HTTPS listener) replaces the upstream's,
+ * as a route's ResponseHeaderModifier `set` does: a backend cannot weaken it (`max-age=0`).
+ */
 export async function relay(result: Extract<ForwardResult, { kind: 'response' }>, extra: HeaderList, res: ServerResponse, method: string): Promise<void> {
-  res.writeHead(result.status, toNodeHeaders([...result.headers, ...extra]));
+  const setByEdge = new Set(res.getHeaderNames());
+  const upstreamHeaders = result.headers.filter(([name]) => !setByEdge.has(name));
+  res.writeHead(result.status, toNodeHeaders([...upstreamHeaders, ...extra]));
   if (method === 'HEAD') {
     // A HEAD answer has no body to relay. Destroying undici's body stream emits UND_ERR_ABORTED
     // with nobody listening, which ended the process; draining it ends cleanly and keeps the
