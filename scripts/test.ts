@@ -44,7 +44,7 @@ if (!flag('--no-aspect') && filters.length === 0) {
  * The fresh-clone suite runs the whole of `npm test` inside a clone: it gets the machine alone,
  * and the run it starts leaves it out (OC_IN_FRESH_CLONE), or it would recurse.
  */
-const SOLO = ['tests/toolchain/fresh-clone.test.ts'];
+const SOLO = ['tests/commands/fresh-clone.test.ts'];
 const excluded = process.env.OC_IN_FRESH_CLONE ? SOLO : [];
 
 const files = findTests(join(root, 'tests')).filter(

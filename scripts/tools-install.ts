@@ -3,8 +3,8 @@
 // on stdout, where things are (KEY=value lines a script can read). Idempotent: a second run checks
 // `--version`s and changes nothing. OC_ENVOY_VERSION picks another Envoy, installed side by side
 // (a minor like 1.36.x resolves to its newest patch once; later runs keep the installed one).
-import { InstallError, installEnvoy, installFuncE, seedFuncE } from './lib/envoy-install.ts';
-import { ToolSettingError, envoyVersionSpec, specLabel, toolsLayout } from './lib/envoy-tools.ts';
+import { InstallError, installEnvoy, installFuncE, seedFuncE } from './lib/envoy/install.ts';
+import { ToolSettingError, envoyVersionSpec, specLabel, toolsLayout } from './lib/envoy/tools.ts';
 
 const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;

@@ -10,9 +10,9 @@ import { cpus } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { pino } from 'pino';
-import { Browser } from '../lib/browser.ts';
-import { relyingPartyEnv, startOidcTestProvider } from '../lib/oidc-provider.ts';
-import { startRedisServer, type RedisServer } from '../lib/redis-server.ts';
+import { Browser } from '../../fixtures/browser.ts';
+import { relyingPartyEnv, startOidcTestProvider } from '../../fixtures/oidc-provider.ts';
+import { startRedisServer, type RedisServer } from '../../fixtures/redis-server.ts';
 import { loadConfig, startLoginService, type LoginService } from '../../src/login/index.ts';
 
 export interface LoginBenchCase {

@@ -8,8 +8,8 @@ export function register(program: Command): void {
     .command('build')
     .description('compile dist/org-context.wasm (release), dist/org-context.debug.wasm, dist/noop.wasm and dist/host-calls.wasm (bench baselines); bundle dist/enrichment.zip; print sizes')
     .action(async () => {
-      const { buildFilter, SIZE_BUDGET_BYTES } = await import('../lib/build-filter.ts');
-      const { bundleEnrichment } = await import('../lib/bundle-enrichment.ts');
+      const { buildFilter, SIZE_BUDGET_BYTES } = await import('../lib/build/filter.ts');
+      const { bundleEnrichment } = await import('../lib/build/enrichment.ts');
       const { relative, join } = await import('node:path');
       const show = (path: string, bytes: number, note = '') =>
         process.stdout.write(`${relative(process.cwd(), path)}  ${bytes} B  ${(bytes / 1024).toFixed(1)} KiB${note}\n`);

@@ -14,7 +14,7 @@ export function register(program: Command): void {
     .requiredOption('--value <value>', 'the organisation id, or JSON with --json')
     .option('--json', 'parse --value as JSON: an object becomes a cookie-parser JSON cookie (j:)')
     .action(async (options: { secret: string; value: string; json?: boolean }) => {
-      const { cookieInput, expressSignedValue } = await import('../lib/cookie-sign.ts');
+      const { cookieInput, expressSignedValue } = await import('../lib/cookie/sign.ts');
       process.stdout.write(`${expressSignedValue(cookieInput(options.value, options.json === true), options.secret)}\n`);
     });
 
@@ -26,7 +26,7 @@ export function register(program: Command): void {
     .option('--name <name>', 'the cookie name', 'previouslySelectedOrganisation')
     .option('--wasm <file>', 'the filter module (default: dist/org-context.wasm, built if missing)')
     .action(async (value: string, options: { secret: string[]; name: string; wasm?: string }) => {
-      const { verifyCookieWithFilter } = await import('../lib/cookie-verify.ts');
+      const { verifyCookieWithFilter } = await import('../lib/cookie/verify.ts');
       const outcome = await verifyCookieWithFilter({ secrets: options.secret, value, cookieName: options.name, wasm: options.wasm });
       if (outcome.valid) {
         process.stdout.write(`${outcome.organisation}\n`);

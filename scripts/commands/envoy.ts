@@ -3,7 +3,7 @@
 // (ENVOY_PATH, else `npm run tools:install`'s, else func-e's own), run through func-e, offline.
 import type { Command } from 'commander';
 import { UsageError } from '../lib/errors.ts';
-import { INSTALL_COMMAND } from '../lib/envoy-tools.ts';
+import { INSTALL_COMMAND } from '../lib/envoy/tools.ts';
 
 interface EnvoyCommandOptions {
   keys: string;
@@ -31,7 +31,7 @@ export function register(program: Command): void {
     .option('--no-validate', 'skip validating the bootstrap against Envoy API protos (validated by default)')
     .option('--log-level <level>', 'Envoy log level', 'info')
     .action(async (options: EnvoyCommandOptions) => {
-      const { defaultEnvoyOptions, envoyBootstrap, toEnvoyYaml } = await import('../lib/envoy-bootstrap.ts');
+      const { defaultEnvoyOptions, envoyBootstrap, toEnvoyYaml } = await import('../lib/envoy/bootstrap.ts');
       const { mkdirSync, writeFileSync, existsSync } = await import('node:fs');
       const { dirname } = await import('node:path');
       const config = defaultEnvoyOptions();
@@ -44,7 +44,7 @@ export function register(program: Command): void {
       if (options.clientId) config.jwt.audiences = [options.clientId];
       const bootstrap = envoyBootstrap(config);
       if (options.validate) {
-        const { EnvoyProtos, validateEnvoyConfig } = await import('../lib/envoy-validate.ts');
+        const { EnvoyProtos, validateEnvoyConfig } = await import('../lib/envoy/validate.ts');
         const errors = validateEnvoyConfig(new EnvoyProtos(), bootstrap);
         if (errors.length > 0) throw new Error(`the bootstrap does not validate:\n${errors.join('\n')}`);
       }
@@ -53,9 +53,9 @@ export function register(program: Command): void {
       process.stderr.write(`wrote ${options.out}\n`);
       if (options.configOnly) return;
 
-      const { locateEnvoy, EnvoyNotFoundError } = await import('../lib/envoy-locate.ts');
-      const { ToolSettingError } = await import('../lib/envoy-tools.ts');
-      const { runEnvoy } = await import('../lib/envoy-run.ts');
+      const { locateEnvoy, EnvoyNotFoundError } = await import('../lib/envoy/locate.ts');
+      const { ToolSettingError } = await import('../lib/envoy/tools.ts');
+      const { runEnvoy } = await import('../lib/envoy/run.ts');
       let envoy: ReturnType<typeof locateEnvoy>;
       try {
         envoy = locateEnvoy();

@@ -14,7 +14,7 @@ export function register(program: Command): void {
     .option('--out <file>', 'with --overlay: write the manifests here instead of stdout')
     .option('--kubectl <path>', 'kubectl binary', process.env.KUBECTL || 'kubectl')
     .action(async (options: { check: boolean; overlay?: string; validate: boolean; out?: string; kubectl: string }) => {
-      const render = await import('../lib/manifests-render.ts');
+      const render = await import('../lib/render/render.ts');
       if (!options.overlay) {
         if (options.validate || options.out) throw new UsageError('--validate and --out go with --overlay');
         const stale = render.staleGeneratedFiles();
@@ -36,8 +36,8 @@ export function register(program: Command): void {
       if (!existsSync(join(dir, 'kustomization.yaml'))) throw new UsageError(`no overlay ${options.overlay} (istio/overlays/${options.overlay}/kustomization.yaml)`);
       const text = await render.kustomize(dir, options.kubectl);
       if (options.validate) {
-        const { CrdValidator, parseObjects } = await import('../lib/manifests-schema.ts');
-        const { checkReferences } = await import('../lib/manifests-check.ts');
+        const { CrdValidator, parseObjects } = await import('../lib/render/schema.ts');
+        const { checkReferences } = await import('../lib/render/check.ts');
         const { parse } = await import('yaml');
         const objects = parseObjects(text);
         const validator = new CrdValidator();

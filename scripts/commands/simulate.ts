@@ -20,7 +20,7 @@ export function register(program: Command): void {
     .option('--log-level <level>', 'Envoy wasm log level: trace, debug, info, warn, error, critical', 'info')
     .option('--json', 'print { headers, localResponse, logs, metrics } as JSON')
     .action(async (options) => {
-      const { simulate } = await import('../lib/simulate.ts');
+      const { simulate } = await import('../lib/simulate/simulate.ts');
       process.stdout.write(await simulate(options));
     });
 }

@@ -51,7 +51,7 @@ function redactUrl(url: string): string {
 async function ensureFilter(rebuild: boolean, say: (line: string) => void): Promise<void> {
   if (existsSync(WASM) && !rebuild) return;
   say(`building the org-context filter (${existsSync(WASM) ? '--rebuild' : 'dist/org-context.wasm is missing'}) …`);
-  const { buildFilter } = await import('../lib/build-filter.ts');
+  const { buildFilter } = await import('../lib/build/filter.ts');
   const built = await buildFilter();
   if (!existsSync(WASM)) throw new Error(`the build finished but ${WASM} is not there`);
   say(`built ${built.map((module) => `${module.name} (${module.bytes} bytes)`).join(', ')}`);
@@ -59,10 +59,10 @@ async function ensureFilter(rebuild: boolean, say: (line: string) => void): Prom
 
 type EnvoyLauncher = { label: string; command: string; args: (config: string) => string[]; env: Record<string, string> };
 
-/** Real Envoy, found as every Envoy use finds it (scripts/lib/envoy-locate.ts), run through func-e. */
+/** Real Envoy, found as every Envoy use finds it (scripts/lib/envoy/locate.ts), run through func-e. */
 async function findEnvoyLauncher(): Promise<EnvoyLauncher> {
-  const { probeEnvoy } = await import('../lib/envoy-locate.ts');
-  const { envoyInvocation } = await import('../lib/envoy-run.ts');
+  const { probeEnvoy } = await import('../lib/envoy/locate.ts');
+  const { envoyInvocation } = await import('../lib/envoy/run.ts');
   const { found, reason } = probeEnvoy();
   if (!found) {
     throw new UsageError(`--gateway envoy needs an Envoy binary and none was found: ${reason}. Without one, run \`npm start\` for the built-in gateway (same routes and filters).`);
@@ -77,7 +77,7 @@ export function register(program: Command): void {
     .command('start')
     .description('run the whole login/logout flow on this machine: gateway, login service, identity provider, onboarding, backends, dashboard')
     .option('--redis [url]', 'keep sessions in Redis instead of memory (default URL: $REDIS_URL or redis://127.0.0.1:6379)')
-    .option('--gateway <kind>', 'node: the built-in gateway; envoy: real Envoy through func-e (ENVOY_PATH, else the one `npm run tools:install` put in .tools/) with the bootstrap from scripts/lib/envoy-bootstrap.ts', 'node')
+    .option('--gateway <kind>', 'node: the built-in gateway; envoy: real Envoy through func-e (ENVOY_PATH, else the one `npm run tools:install` put in .tools/) with the bootstrap from scripts/lib/envoy/bootstrap.ts', 'node')
     .option('--data-dir <dir>', 'keys, certificates, provider key and logs', '.data')
     .option('--membership-check', "turn on the filter's membership check (on in production): a cookie can select only the organisations the ID token's custom:organisations claim lists", false)
     .option('--ephemeral-ports', 'use free ports instead of the defaults (8443, 8080, 8081, 9000, 4180, 3001–3004); not with --gateway envoy', false)
@@ -206,7 +206,7 @@ async function startEnvoy(
   dataDir: string,
   out: (line: string) => void,
 ): Promise<ChildProcess> {
-  const { defaultEnvoyOptions, envoyBootstrap, toEnvoyYaml } = await import('../lib/envoy-bootstrap.ts');
+  const { defaultEnvoyOptions, envoyBootstrap, toEnvoyYaml } = await import('../lib/envoy/bootstrap.ts');
   const { HOST_ENV_SETTINGS } = await import('../../src/topology/plugin-settings.ts');
   const defaults = defaultEnvoyOptions();
   const inline = Object.fromEntries(Object.entries(stack.pluginEnv).filter(([name]) => !HOST_ENV_SETTINGS.includes(name)));

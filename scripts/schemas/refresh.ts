@@ -99,7 +99,7 @@ function main(): void {
   }
   if (values.from) for (const file of refreshCrds(values.from)) process.stderr.write(`copied schemas/${file}\n`);
   if (values['kubernetes-from']) process.stderr.write(`wrote ${refreshKubernetes(values['kubernetes-from'])}\n`);
-  process.stderr.write('update the versions in schemas/README.md, then run: npm test -- tests/deploy --no-build\n');
+  process.stderr.write('update the versions in schemas/README.md, then run: npm test -- tests/render --no-build\n');
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) main();

@@ -4,8 +4,8 @@
 // it and the headers named in its `x-envoy-auth-headers-to-remove` removed; any other status below
 // 500 goes back to the client as the auth service wrote it (a 302 to the login page reaches the
 // browser); 5xx, a timeout or a connection error → `statusOnError`.
-// The deployed settings (EXT_AUTHZ_DEFAULTS) live in src/topology: scripts/lib/manifests.ts renders
-// them into the mesh config and scripts/lib/envoy-bootstrap.ts into envoy/, so all three behave alike.
+// The deployed settings (EXT_AUTHZ_DEFAULTS) live in src/topology: scripts/lib/render/manifests.ts renders
+// them into the mesh config and scripts/lib/envoy/bootstrap.ts into envoy/, so all three behave alike.
 import { Pool } from 'undici';
 import { AUTH_HEADERS_TO_REMOVE, EXT_AUTHZ_DEFAULTS, type ExtAuthzProviderSettings } from '../topology/ext-authz.ts';
 import { all, first, fromUndici, remove, set, type HeaderList } from './headers.ts';

@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { chromium, type Browser } from 'playwright-core';
 import { startStack, type RunningStack } from '../../src/harness/stack.ts';
-import { startRedisServer, type RedisServer } from '../../scripts/lib/redis-server.ts';
+import { startRedisServer, type RedisServer } from '../../fixtures/redis-server.ts';
 import { requireTool } from '../support/tools.ts';
 import { ADMIN, SCREENSHOTS, backendView, chromiumPath, filterWasm, readDashboard } from './support.ts';
 

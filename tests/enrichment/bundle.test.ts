@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { inflateRawSync } from 'node:zlib';
-import { bundleEnrichment } from '../../scripts/lib/bundle-enrichment.ts';
+import { bundleEnrichment } from '../../scripts/lib/build/enrichment.ts';
 import { requireTool } from '../support/tools.ts';
 import { CLIENT_ID, CLIENT_SECRET, context, loadEvent, startFakes, type Fakes } from './support.ts';
 

@@ -12,7 +12,7 @@ import { sign } from 'cookie-signature';
 import express from 'express';
 import { sign as fastifySign } from '@fastify/cookie';
 import { createHost, type Plugin } from '../../src/host/index.ts';
-import { ensureFilterBuilt, SIZE_BUDGET_BYTES } from '../../scripts/lib/build-filter.ts';
+import { ensureFilterBuilt, SIZE_BUDGET_BYTES } from '../../scripts/lib/build/filter.ts';
 
 const NAME = 'previouslySelectedOrganisation';
 const ORG_HEADER = 'x-currently-selected-organisation';

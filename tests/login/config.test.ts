@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { ConfigError, loadConfig, SETTINGS } from '../../src/login/index.ts';
-import { startOidcTestProvider } from '../support/oidc-provider.ts';
+import { startOidcTestProvider } from '../../fixtures/oidc-provider.ts';
 
 const root = new URL('../..', import.meta.url).pathname;
 const BASE = { APP_ORIGIN: 'https://localhost:8443', OIDC_ISSUER: 'https://idp.example.com/pool', OIDC_CLIENT_ID: 'app-client' };

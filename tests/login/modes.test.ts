@@ -2,7 +2,7 @@
 // local-only logout, and Envoy's ext_authz pathPrefix.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startOidcTestProvider, type OidcTestProvider } from '../support/oidc-provider.ts';
+import { startOidcTestProvider, type OidcTestProvider } from '../../fixtures/oidc-provider.ts';
 import { APP, bearer, startStack } from './stack.ts';
 
 describe('logout and check modes', () => {

@@ -3,9 +3,9 @@
 // unreachable provider at start, and malformed requests.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, BrowserResponse } from '../../scripts/lib/browser.ts';
+import type { Browser, BrowserResponse } from '../../fixtures/browser.ts';
 import { APP, startStack, type Stack } from './stack.ts';
-import { startOidcTestProvider } from '../support/oidc-provider.ts';
+import { startOidcTestProvider } from '../../fixtures/oidc-provider.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

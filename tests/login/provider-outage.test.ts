@@ -6,7 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
-import type { Browser, BrowserResponse } from '../../scripts/lib/browser.ts';
+import type { Browser, BrowserResponse } from '../../fixtures/browser.ts';
 import { APP, startStack, type Stack } from './stack.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

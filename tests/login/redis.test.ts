@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { requireTool } from '../support/tools.ts';
-import { startRedisServer, type RedisServer } from '../support/redis.ts';
-import { startOidcTestProvider, type OidcTestProvider } from '../support/oidc-provider.ts';
+import { startRedisServer, type RedisServer } from '../../fixtures/redis-server.ts';
+import { startOidcTestProvider, type OidcTestProvider } from '../../fixtures/oidc-provider.ts';
 import { APP, bearer, startStack, type Stack } from './stack.ts';
 
 const redisTool = requireTool('redis-server');

@@ -2,9 +2,9 @@
 // virtual app origin (https://app.test, routed to the service as the gateway would), and a
 // browser-like client that keeps cookies.
 import { pino } from 'pino';
-import { Browser, type BrowserResponse } from '../../scripts/lib/browser.ts';
+import { Browser, type BrowserResponse } from '../../fixtures/browser.ts';
 import { loadConfig, startLoginService, type LoginService, type SessionStore } from '../../src/login/index.ts';
-import { relyingPartyEnv, startOidcTestProvider, type OidcTestProvider } from '../support/oidc-provider.ts';
+import { relyingPartyEnv, startOidcTestProvider, type OidcTestProvider } from '../../fixtures/oidc-provider.ts';
 
 export const APP = 'https://app.test';
 

@@ -3,7 +3,7 @@
 // CI installs every tool (.ci/run) and a skipped suite would hide a missing install step.
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { probeEnvoy, type LocatedEnvoy } from '../../scripts/lib/envoy-locate.ts';
+import { probeEnvoy, type LocatedEnvoy } from '../../scripts/lib/envoy/locate.ts';
 
 export function findTool(name: string): string | undefined {
   const candidates = name.includes('/') ? [name] : (process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, name));
@@ -33,7 +33,7 @@ export function requireTool(...names: string[]): { path?: string; skip?: string 
 }
 
 /**
- * Envoy as every command finds it (scripts/lib/envoy-locate.ts: ENVOY_PATH, the project's
+ * Envoy as every command finds it (scripts/lib/envoy/locate.ts: ENVOY_PATH, the project's
  * `npm run tools:install`, func-e's own), or a skip reason that names the install command.
  * Throws under CI=true, like requireTool.
  */
