@@ -9,6 +9,7 @@ import { existsSync, statSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { sign } from 'cookie-signature';
 import { createHost, type HostOptions, type Plugin, type RequestInput } from '../../src/host/index.ts';
+import { FILTER_WASM, HOST_CALLS_WASM, NOOP_WASM } from '../lib/artifacts.ts';
 
 export interface FilterBenchCase {
   name: string;
@@ -38,11 +39,17 @@ export interface FilterBenchOptions {
   hostCallsWasm?: string;
 }
 
-const root = new URL('../../', import.meta.url).pathname;
 // A fixed benchmark-only key: nothing is signed with it outside this process.
-const SECRET = 'benchmark-only-secret-0123456789abcdef';
+export const SECRET = 'benchmark-only-secret-0123456789abcdef';
 const COOKIE = 'previouslySelectedOrganisation';
-const ORGS = ['org-alpha', 'org-beta', 'org-gamma'];
+export const ORGS = ['org-alpha', 'org-beta', 'org-gamma'];
+/** The plugin's settings in every bench (the Envoy bench too): two secrets, so an invalid signature costs two HMACs. */
+export const BENCH_PLUGIN_ENV: Record<string, string> = {
+  ORG_COOKIE_SECRETS: JSON.stringify([SECRET, 'previous-benchmark-secret-0123456789']),
+  BOOTSTRAPPED_ORGANISATIONS: ORGS.join(','),
+  SUPPORTED_FEATURES: 'search,export,beta-ui',
+  ORGANISATION_FEATURES: JSON.stringify({ 'org-beta': ['billing', 'audit'] }),
+};
 /**
  * A run times every case in ROUNDS short batches, interleaved case by case, and keeps each case's
  * median batch: on a shared machine a burst of load then hits all cases alike and is voted out.
@@ -52,7 +59,7 @@ const BATCH_NS = 20_000_000n;
 const ROUNDS = 12;
 
 /** Headers a browser sends on an API call, so header parsing costs what it costs in production. */
-const BROWSER_HEADERS: [string, string][] = [
+export const BROWSER_HEADERS: [string, string][] = [
   ['host', 'app.example.com'],
   ['user-agent', 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36'],
   ['accept', 'application/json, text/plain, */*'],
@@ -63,10 +70,10 @@ const BROWSER_HEADERS: [string, string][] = [
   ['authorization', 'Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1c2VyIn0.c2lnbmF0dXJl'],
 ];
 
-const signedCookie = (org: string, secret = SECRET) => `${COOKIE}=${encodeURIComponent(`s:${sign(org, secret)}`)}`;
-const cookieHeader = (cookie: string): [string, string] => ['cookie', `_ga=GA1.1.123456789.1700000000; theme=dark; ${cookie}; session=abc123`];
+export const signedCookie = (org: string, secret = SECRET) => `${COOKIE}=${encodeURIComponent(`s:${sign(org, secret)}`)}`;
+export const cookieHeader = (cookie: string): [string, string] => ['cookie', `_ga=GA1.1.123456789.1700000000; theme=dark; ${cookie}; session=abc123`];
 
-function tamper(cookie: string): string {
+export function tamper(cookie: string): string {
   // Flip the last signature character: a valid-looking cookie that must fail verification.
   const last = cookie.at(-1) === 'A' ? 'B' : 'A';
   return cookie.slice(0, -1) + last;
@@ -126,19 +133,14 @@ function timeRun(setups: CaseSetup[], iterations: number[]): RunTimes {
 }
 
 export async function benchFilter(options: FilterBenchOptions): Promise<FilterBenchResult> {
-  const wasm = options.wasm ?? `${root}dist/org-context.wasm`;
-  const noopWasm = options.noopWasm ?? `${root}dist/noop.wasm`;
-  const hostCallsWasm = options.hostCallsWasm ?? `${root}dist/host-calls.wasm`;
+  const wasm = options.wasm ?? FILTER_WASM.absolute;
+  const noopWasm = options.noopWasm ?? NOOP_WASM.absolute;
+  const hostCallsWasm = options.hostCallsWasm ?? HOST_CALLS_WASM.absolute;
   for (const [file, what] of [[wasm, 'the module to benchmark'], [noopWasm, 'the no-op baseline'], [hostCallsWasm, 'the host-call baseline']]) {
     if (!existsSync(file)) throw new Error(`${file} (${what}) does not exist: run npm run build`);
   }
   const sizeBytes = statSync(wasm).size;
-  const env = {
-    ORG_COOKIE_SECRETS: JSON.stringify([SECRET, 'previous-benchmark-secret-0123456789']),
-    BOOTSTRAPPED_ORGANISATIONS: ORGS.join(','),
-    SUPPORTED_FEATURES: 'search,export,beta-ui',
-    ORGANISATION_FEATURES: JSON.stringify({ 'org-beta': ['billing', 'audit'] }),
-  };
+  const env = BENCH_PLUGIN_ENV;
   const host = (overrides: Partial<HostOptions> = {}) => createHost({ wasm, env, logLevel: 'warn', ...overrides });
   const valid = signedCookie('org-beta');
   const browser = (cookie?: string): RequestInput => ({

@@ -9,24 +9,32 @@ interface BenchOptions {
   wasm?: string;
   runs: string;
   only?: string;
+  seconds: string;
+  connections: string;
 }
 
-const SUITES = ['filter', 'login'] as const;
+const SUITES = ['filter', 'login', 'envoy'] as const;
 
 export function register(program: Command): void {
   program
     .command('bench')
-    .description('run the benchmarks: the org-context filter in the Node host, and the login service\'s ext_authz check')
-    .option('--json', 'print JSON: { sizeBytes, cases: [{ name, nsPerRequest, ratioToNoop, addedNs }], login }')
-    .option('--wasm <file>', 'benchmark another Proxy-Wasm module under the filter cases')
+    .description('run the benchmarks: the org-context filter in the Node host and in real Envoy, and the login service\'s ext_authz check')
+    .option('--json', 'print JSON: { sizeBytes, cases: [{ name, nsPerRequest, ratioToNoop, addedNs }], login, envoy: { envoyVersion, cases: [{ name, requestsPerSecond, p50Us, p99Us, cpuUsPerRequest, addedCpuUs, cpuRatioToNoop }], budgets } }')
+    .option('--wasm <file>', 'benchmark another Proxy-Wasm module under the filter cases (Node host and Envoy)')
     .option('--runs <n>', 'runs per case; the median is reported', '5')
     .option('--only <suite>', `run one suite: ${SUITES.join(' | ')}`)
+    .option('--seconds <n>', 'envoy: seconds of load per case segment (whole seconds; a round is noop, case, noop, case, …)', '1')
+    .option('--connections <n>', 'envoy: wrk keep-alive connections', '16')
     .action(async (options: BenchOptions) => {
       const runs = Number(options.runs);
       if (!Number.isInteger(runs) || runs < 1) throw new UsageError(`--runs must be a positive integer, got ${options.runs}`);
       if (options.only && !SUITES.includes(options.only as (typeof SUITES)[number])) {
         throw new UsageError(`--only must be one of ${SUITES.join(', ')}, got ${options.only}`);
       }
+      const seconds = Number(options.seconds);
+      if (!Number.isInteger(seconds) || seconds < 1) throw new UsageError(`--seconds must be a positive integer, got ${options.seconds}`);
+      const connections = Number(options.connections);
+      if (!Number.isInteger(connections) || connections < 1 || connections > 1000) throw new UsageError(`--connections must be an integer from 1 to 1000, got ${options.connections}`);
       const wants = (suite: string) => !options.only || options.only === suite;
       const progress = (message: string) => process.stderr.write(`${message}\n`);
       const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}`;
@@ -45,6 +53,12 @@ export function register(program: Command): void {
         const login = await benchLogin({ runs, onProgress: progress });
         report.login = login;
         tables.push(formatLoginBench(login));
+      }
+      if (wants('envoy')) {
+        const { benchEnvoy, formatEnvoyBench } = await import('../bench/envoy.ts');
+        const envoy = await benchEnvoy({ wasm: options.wasm, rounds: runs, seconds, connections, onProgress: progress });
+        report.envoy = envoy;
+        tables.push(formatEnvoyBench(envoy));
       }
       report.machine = machine;
       process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${tables.join('\n\n')}\n`);

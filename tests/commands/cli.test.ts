@@ -49,7 +49,7 @@ test('usage errors exit 2 with the reason on stderr', () => {
   const cases: [string[], RegExp][] = [
     [['no-such-command'], /unknown command/],
     [['login', '--no-such-flag'], /unknown option/],
-    [['bench', '--only', 'nothing'], /--only must be one of filter, login, got nothing/],
+    [['bench', '--only', 'nothing'], /--only must be one of filter, login, envoy, got nothing/],
     [['bench', '--runs', 'many'], /--runs must be a positive integer, got many/],
     [['bench', '--runs', '0'], /--runs must be a positive integer/],
     [['start', '--gateway', 'apache'], /--gateway must be node or envoy/],

@@ -1,0 +1,112 @@
+// The Envoy bench's bootstrap: one listener per filter setup (none, the no-op module, org-context as
+// configured, …), all served by the one worker, each in front of a `direct_response` route, so
+// what differs between two listeners is the Wasm filter alone. The filter has the shape Istio
+// builds for a WasmPlugin (root_id, FAIL_CLOSED, a V8 vm_config whose env carries the inline
+// settings as key_values and the secrets as host_env_keys, the pluginConfig as a StringValue).
+import { HOST_ENV_SETTINGS } from '../../src/topology/plugin-settings.ts';
+
+const TYPE = (name: string) => `type.googleapis.com/${name}`;
+
+/** The measured path: a 200 with a short body, nothing else. */
+export const BENCH_PATH = '/api/organisations/current?expand=features';
+/**
+ * Not measured: the same listener answers this path with the request headers the filter wrote as
+ * response headers, so the bench can check that each setup does its job before timing it.
+ */
+export const CHECK_PATH = '/__bench/check';
+export const CHECK_HEADERS = ['x-currently-selected-organisation', 'x-supported-features'] as const;
+
+export interface WasmSetup {
+  file: string;
+  rootId: string;
+  /** Inline vmConfig.env (non-secret settings). */
+  keyValues: Record<string, string>;
+  /** Names read from Envoy's own environment (valueFrom: HOST). */
+  hostEnvKeys: readonly string[];
+  /** The pluginConfig: JSON for org-context, any text for other modules. */
+  configuration?: string;
+}
+
+export interface ListenerSetup {
+  /** Listener name, also its stat prefix. */
+  name: string;
+  /** No Wasm filter when absent. */
+  wasm?: WasmSetup;
+}
+
+/** A setup configured as istio/base/wasmplugin.yaml configures org-context. */
+export function orgContextSetup(file: string, keyValues: Record<string, string>, pluginConfig?: Record<string, unknown>): WasmSetup {
+  return { file, rootId: 'org-context', keyValues, hostEnvKeys: HOST_ENV_SETTINGS, ...(pluginConfig ? { configuration: JSON.stringify(pluginConfig) } : {}) };
+}
+
+function wasmFilter(name: string, wasm: WasmSetup): Record<string, unknown> {
+  return {
+    name: `oneconnect.${name}`,
+    typed_config: {
+      '@type': TYPE('envoy.extensions.filters.http.wasm.v3.Wasm'),
+      config: {
+        name: `oneconnect.${name}`,
+        root_id: wasm.rootId,
+        failure_policy: 'FAIL_CLOSED',
+        ...(wasm.configuration !== undefined ? { configuration: { '@type': TYPE('google.protobuf.StringValue'), value: wasm.configuration } } : {}),
+        vm_config: {
+          // One VM per listener: Envoy shares a VM between filters whose vm_id and code match,
+          // and the listeners here differ in their env.
+          vm_id: name,
+          runtime: 'envoy.wasm.runtime.v8',
+          code: { local: { filename: wasm.file } },
+          environment_variables: { host_env_keys: [...wasm.hostEnvKeys], key_values: wasm.keyValues },
+        },
+      },
+    },
+  };
+}
+
+function echoHeaders(): Record<string, unknown>[] {
+  return CHECK_HEADERS.map((header) => ({ header: { key: `echo-${header}`, value: `%REQ(${header})%` }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' }));
+}
+
+function listener(setup: ListenerSetup): Record<string, unknown> {
+  return {
+    name: setup.name,
+    address: { socket_address: { address: '127.0.0.1', port_value: 0 } },
+    filter_chains: [
+      {
+        filters: [
+          {
+            name: 'envoy.filters.network.http_connection_manager',
+            typed_config: {
+              '@type': TYPE('envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager'),
+              stat_prefix: setup.name,
+              route_config: {
+                name: setup.name,
+                virtual_hosts: [
+                  {
+                    name: setup.name,
+                    domains: ['*'],
+                    routes: [
+                      { match: { path: CHECK_PATH }, direct_response: { status: 200 }, response_headers_to_add: echoHeaders() },
+                      { match: { prefix: '/' }, direct_response: { status: 200, body: { inline_string: 'ok' } } },
+                    ],
+                  },
+                ],
+              },
+              http_filters: [
+                ...(setup.wasm ? [wasmFilter(setup.name, setup.wasm)] : []),
+                { name: 'envoy.filters.http.router', typed_config: { '@type': TYPE('envoy.extensions.filters.http.router.v3.Router') } },
+              ],
+            },
+          },
+        ],
+      },
+    ],
+  };
+}
+
+/** Admin and every listener on kernel-chosen ports of 127.0.0.1 (read back from the admin API). */
+export function envoyBenchBootstrap(setups: ListenerSetup[]): Record<string, unknown> {
+  return {
+    admin: { address: { socket_address: { address: '127.0.0.1', port_value: 0 } } },
+    static_resources: { listeners: setups.map(listener) },
+  };
+}
