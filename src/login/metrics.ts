@@ -11,6 +11,7 @@ export interface LoginMetrics {
   logouts: Counter<'kind'>;
   revocations: Counter<'result'>;
   storeErrors: Counter<never>;
+  storeEvictions: Counter<never>;
   providerUp: Gauge<never>;
 }
 
@@ -33,6 +34,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Login
     logouts: new Counter({ name: 'oc_login_logouts_total', help: 'logouts by kind: provider, local', labelNames: ['kind'], registers }),
     revocations: new Counter({ name: 'oc_login_revocations_total', help: 'refresh token revocations: ok, failed', labelNames: ['result'], registers }),
     storeErrors: new Counter({ name: 'oc_login_store_errors_total', help: 'requests answered 503 because the session store failed', registers }),
+    storeEvictions: new Counter({ name: 'oc_login_store_evictions_total', help: 'entries the bounded memory store dropped to stay within MEMORY_STORE_MAX_ENTRIES (their sessions must log in again)', registers }),
     providerUp: new Gauge({ name: 'oc_login_provider_up', help: '1 once the identity provider was discovered, 0 while unreachable', registers }),
   };
 }

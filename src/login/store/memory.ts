@@ -1,6 +1,12 @@
 // The in-process store: the embedded default for one machine and tests. Expired entries are
-// dropped when read and by a periodic sweep, so an idle service does not hold dead sessions.
+// dropped when read and by a periodic sweep, so an idle service does not hold dead sessions; and it
+// is bounded (least recently used first out), so a flood of logins cannot exhaust the process'
+// memory — an evicted session simply has to log in again.
+import { Lru } from '../lru.ts';
 import type { SessionStore } from './types.ts';
+
+/** The bound when none is configured (MEMORY_STORE_MAX_ENTRIES' default). */
+export const DEFAULT_MEMORY_MAX_ENTRIES = 100_000;
 
 interface Entry {
   value: string;
@@ -9,16 +15,19 @@ interface Entry {
 
 export class MemoryStore implements SessionStore {
   readonly kind = 'memory' as const;
-  readonly #entries = new Map<string, Entry>();
+  readonly #entries: Lru<string, Entry>;
   readonly #sweeper: NodeJS.Timeout;
 
-  constructor(sweepEveryMs = 60_000) {
+  constructor(options: { maxEntries?: number; sweepEveryMs?: number; onEvict?: () => void } = {}) {
+    const sweepEveryMs = options.sweepEveryMs ?? 60_000;
+    this.#entries = new Lru(options.maxEntries ?? DEFAULT_MEMORY_MAX_ENTRIES, options.onEvict && (() => options.onEvict!()));
     this.#sweeper = setInterval(() => this.#sweep(), sweepEveryMs);
     this.#sweeper.unref();
   }
 
-  #live(key: string): Entry | undefined {
-    const entry = this.#entries.get(key);
+  /** The entry if present and not expired; a read (`touch`) makes it the most recently used. */
+  #live(key: string, touch = true): Entry | undefined {
+    const entry = touch ? this.#entries.get(key) : this.#entries.peek(key);
     if (entry && entry.expiresAt <= Date.now()) {
       this.#entries.delete(key);
       return undefined;
@@ -28,7 +37,8 @@ export class MemoryStore implements SessionStore {
 
   #sweep(): void {
     const now = Date.now();
-    for (const [key, entry] of this.#entries) if (entry.expiresAt <= now) this.#entries.delete(key);
+    // Deleting the entry being visited is safe while iterating a Map.
+    for (const [key, entry] of this.#entries.entries()) if (entry.expiresAt <= now) this.#entries.delete(key);
   }
 
   async get(key: string): Promise<string | undefined> {
@@ -44,7 +54,7 @@ export class MemoryStore implements SessionStore {
   }
 
   async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
-    if (this.#live(key)) return false;
+    if (this.#live(key, false)) return false;
     this.#entries.set(key, { value, expiresAt: Date.now() + Math.max(1, ttlMs) });
     return true;
   }
@@ -54,7 +64,7 @@ export class MemoryStore implements SessionStore {
   }
 
   async deleteIfEquals(key: string, value: string): Promise<boolean> {
-    if (this.#live(key)?.value !== value) return false;
+    if (this.#live(key, false)?.value !== value) return false;
     this.#entries.delete(key);
     return true;
   }

@@ -20,3 +20,35 @@ export interface SessionStore {
 export class StoreUnavailableError extends Error {
   override name = 'StoreUnavailableError';
 }
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** The in-process store, bounded: the least recently used entry goes when it is full. */
+export interface MemoryStoreSettings {
+  kind: 'memory';
+  maxEntries: number;
+}
+
+/**
+ * Redis as configured: exactly one of `url` (one server), `sentinel` or `cluster`. Optional fields
+ * are absent (not undefined) when unset.
+ */
+export interface RedisStoreSettings {
+  kind: 'redis';
+  /** redis:// or rediss:// (TLS), may carry user:password. */
+  url?: string;
+  sentinel?: { nodes: HostPort[]; name: string; username?: string; password?: string };
+  cluster?: { nodes: HostPort[] };
+  /** ACL user and password of the data nodes (sentinel, cluster, or a URL without credentials). */
+  username?: string;
+  password?: string;
+  /** TLS to every node; `ca` (PEM) replaces the system roots. */
+  tls?: { ca?: string };
+  /** A session write is answered only once `replicas` replicas have it (Redis WAIT). */
+  wait?: { replicas: number; timeoutMs: number };
+}
+
+export type StoreSettings = MemoryStoreSettings | RedisStoreSettings;
