@@ -3,11 +3,11 @@
 // inline header appends to its value, `replace` removes every entry then adds one.
 //
 // Envoy's codec turns a request into byte strings before any filter runs, and hands a module its
-// header bytes with a copy; so does this map: the request codec (plugin.ts) writes the serialized
-// pairs (count, lengths, every name and value) into an image while it validates the headers (the
-// same pass over the characters), and get_header_map_pairs is one copy of that image. Any change to
-// the map drops the image; the next read serializes the entries and keeps the result, until the
-// next change.
+// header bytes with a copy; so does this map: the request codec (request-codec.ts) writes the
+// serialized pairs (count, lengths, every name and value) into an image while it validates the
+// headers (the same pass over the characters), and get_header_map_pairs is one copy of that image.
+// Any change to the map drops the image; the next read serializes the entries and keeps the
+// result, until the next change.
 import { writeByteString } from './memory.ts';
 
 /**

@@ -1,4 +1,4 @@
-// The request codec's common case (src/host/plugin.ts, writeEntriesFast): names it has validated
+// The request codec's common case (src/host/request-codec.ts, writeEntriesFast): names it has validated
 // before and printable ASCII values are written with one native copy and checked a word at a time.
 // Whatever the headers, a request must come out exactly as the header-by-header path makes it:
 // same entries, same bytes for the module, same error (the first invalid header, in order).

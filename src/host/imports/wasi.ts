@@ -1,8 +1,8 @@
 // The WASI functions Envoy gives a module: environment from vmConfig.env, stdout/stderr as logs,
 // clocks and random; everything file-like answers as Envoy does (bad descriptor, not supported).
 import { randomFillSync } from 'node:crypto';
-import { Errno } from './abi.ts';
-import type { GuestMemory } from './memory.ts';
+import { Errno } from '../abi.ts';
+import type { GuestMemory } from '../memory.ts';
 
 export interface WasiHost {
   readonly memory: GuestMemory;
