@@ -6,8 +6,9 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { REPO_ROOT } from './lib/artifacts.ts';
 
-const root = new URL('..', import.meta.url).pathname;
+const root = REPO_ROOT;
 const args = process.argv.slice(2);
 const filters = args.filter((arg) => !arg.startsWith('--'));
 const flag = (name: string) => args.includes(name);

@@ -22,7 +22,14 @@ import { findCookie, foundValueLength, foundValueStart } from '../parse/cookie';
 import { findMember, isValidJson, kindAt, valueStart } from '../parse/json';
 import { CookieCache, cachedFeatures, cachedIdLength, cachedIdStart } from './cookie-cache';
 import { ConfigSource, FilterConfig, readConfig } from './config';
-import { ENV_NAMES, FEATURES_HEADER_DEFAULT, ORG_COOKIE_SECRETS_ENV, ORG_HEADER_DEFAULT } from './generated/settings';
+import {
+  ENV_NAMES,
+  FEATURES_HEADER_DEFAULT,
+  JWT_CLAIM_PROPERTY_PREFIX,
+  JWT_PAYLOAD_HEADER as JWT_PAYLOAD_HEADER_NAME,
+  ORG_COOKIE_SECRETS_ENV,
+  ORG_HEADER_DEFAULT,
+} from './generated/settings';
 import {
   clearMemberships,
   isMember,
@@ -42,7 +49,7 @@ const METHOD = utf8(':method');
 const ORIGIN = utf8('origin');
 const PREFLIGHT_METHOD = utf8('access-control-request-method');
 const OPTIONS = utf8('OPTIONS');
-const JWT_PAYLOAD_HEADER = utf8('x-envoy-jwt-payload');
+const JWT_PAYLOAD_HEADER = utf8(JWT_PAYLOAD_HEADER_NAME);
 const DEFAULT_ORG = utf8(ORG_HEADER_DEFAULT);
 const DEFAULT_FEATURES = utf8(FEATURES_HEADER_DEFAULT);
 
@@ -129,7 +136,7 @@ export class OrgContextRoot extends RootContext {
     this.cache.reset(config.cacheSize);
     const claim = config.membershipClaim;
     if (claim !== null) {
-      const prefix = utf8('metadata\0filter_metadata\0envoy.filters.http.jwt_authn\0payload\0');
+      const prefix = utf8(JWT_CLAIM_PROPERTY_PREFIX);
       const path = new StaticArray<u8>(prefix.length + claim.length);
       memory.copy(changetype<usize>(path), changetype<usize>(prefix), <usize>prefix.length);
       memory.copy(changetype<usize>(path) + <usize>prefix.length, changetype<usize>(claim), <usize>claim.length);

@@ -11,6 +11,7 @@ interface BenchOptions {
   only?: string;
   seconds: string;
   connections: string;
+  soak?: string;
 }
 
 const SUITES = ['filter', 'login', 'envoy'] as const;
@@ -25,6 +26,7 @@ export function register(program: Command): void {
     .option('--only <suite>', `run one suite: ${SUITES.join(' | ')}`)
     .option('--seconds <n>', 'envoy: seconds of load per case segment (whole seconds; a round is noop, case, noop, case, …)', '1')
     .option('--connections <n>', 'envoy: wrk keep-alive connections', '16')
+    .option('--soak <duration>', 'login: instead of the cases, the Redis case under load for this long (10m, 90s), sampling RSS and heap')
     .action(async (options: BenchOptions) => {
       const runs = Number(options.runs);
       if (!Number.isInteger(runs) || runs < 1) throw new UsageError(`--runs must be a positive integer, got ${options.runs}`);
@@ -35,6 +37,10 @@ export function register(program: Command): void {
       if (!Number.isInteger(seconds) || seconds < 1) throw new UsageError(`--seconds must be a positive integer, got ${options.seconds}`);
       const connections = Number(options.connections);
       if (!Number.isInteger(connections) || connections < 1 || connections > 1000) throw new UsageError(`--connections must be an integer from 1 to 1000, got ${options.connections}`);
+      const soakMs = options.soak === undefined ? undefined : (await import('../bench/login-soak.ts')).parseSoakDuration(options.soak);
+      if (options.soak !== undefined && (soakMs === undefined || options.only !== 'login')) {
+        throw new UsageError(`--soak needs --only login and a duration like 10m or 90s, got ${options.soak}`);
+      }
       const wants = (suite: string) => !options.only || options.only === suite;
       const progress = (message: string) => process.stderr.write(`${message}\n`);
       const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}`;
@@ -48,7 +54,12 @@ export function register(program: Command): void {
         Object.assign(report, filter);
         tables.push(formatFilterBench(filter));
       }
-      if (wants('login')) {
+      if (wants('login') && soakMs !== undefined) {
+        const { soakLogin, formatLoginSoak } = await import('../bench/login-soak.ts');
+        const soak = await soakLogin({ durationMs: soakMs, onProgress: progress });
+        report.loginSoak = soak;
+        tables.push(formatLoginSoak(soak));
+      } else if (wants('login')) {
         const { benchLogin, formatLoginBench } = await import('../bench/login.ts');
         const login = await benchLogin({ runs, onProgress: progress });
         report.login = login;

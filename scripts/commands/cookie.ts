@@ -1,6 +1,7 @@
 // `oc-edge cookie`: sign an organisation cookie as the backend does, or verify one exactly as the
 // org-context filter does (by running the built .wasm).
 import type { Command } from 'commander';
+import { FILTER_WASM } from '../lib/artifacts.ts';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -24,7 +25,7 @@ export function register(program: Command): void {
     .argument('<value>', 'the cookie value as the browser sends it (URL-encoded), or name=value')
     .option('--secret <secret>', 'a secret, current first (repeatable, as during rotation)', collect, [])
     .option('--name <name>', 'the cookie name', 'previouslySelectedOrganisation')
-    .option('--wasm <file>', 'the filter module (default: dist/org-context.wasm, built if missing)')
+    .option('--wasm <file>', `the filter module (default: ${FILTER_WASM.path}, built if missing)`)
     .action(async (value: string, options: { secret: string[]; name: string; wasm?: string }) => {
       const { verifyCookieWithFilter } = await import('../lib/cookie/verify.ts');
       const outcome = await verifyCookieWithFilter({ secrets: options.secret, value, cookieName: options.name, wasm: options.wasm });

@@ -1,6 +1,7 @@
-// `oc-edge oci`: package dist/org-context.wasm as the WasmPlugin image (scripts/lib/oci).
+// `oc-edge oci`: package the release filter module as the WasmPlugin image (scripts/lib/oci).
 import type { Command } from 'commander';
 import { UsageError } from '../lib/errors.ts';
+import { FILTER_WASM } from '../lib/artifacts.ts';
 
 interface CommonOptions {
   wasm: string;
@@ -26,7 +27,7 @@ export function register(program: Command): void {
   oci
     .command('build')
     .description('write an OCI image layout and print the manifest digest (the WasmPlugin sha256)')
-    .option('--wasm <file>', 'the module', 'dist/org-context.wasm')
+    .option('--wasm <file>', 'the module', FILTER_WASM.path)
     .option('--variant <oci|compat>', 'oci: Wasm artifact layers; compat: a tar+gzip layer with plugin.wasm', 'oci')
     .option('--out <dir>', 'OCI image layout directory', 'build/oci')
     .option('--tag <tag>', 'tag in the layout', 'latest')
@@ -43,7 +44,7 @@ export function register(program: Command): void {
   oci
     .command('push <reference>')
     .description('build and push to a registry (registry/repo:tag), print the manifest digest')
-    .option('--wasm <file>', 'the module', 'dist/org-context.wasm')
+    .option('--wasm <file>', 'the module', FILTER_WASM.path)
     .option('--variant <oci|compat>', 'image variant', 'oci')
     .option('--insecure', 'plain HTTP (a local registry)', false)
     .option('--username <name>', 'registry user; the password comes from OC_REGISTRY_PASSWORD or --password-stdin')

@@ -3,6 +3,7 @@
 // that the committed copies are current, or renders an istio/ overlay with kustomize and validates it.
 import type { Command } from 'commander';
 import { UsageError } from '../lib/errors.ts';
+import { REPO_ROOT } from '../lib/artifacts.ts';
 
 export function register(program: Command): void {
   program
@@ -43,7 +44,7 @@ export function register(program: Command): void {
         const validator = new CrdValidator();
         const problems = [
           ...objects.flatMap((o) => validator.validate(o).map((i) => `${i.object}: ${i.message}`)),
-          ...checkReferences(objects, { meshValues: parse(readFileSync(join(render.REPO_ROOT, 'istio/mesh/istiod-values.yaml'), 'utf8')), requireFilled: true }),
+          ...checkReferences(objects, { meshValues: parse(readFileSync(join(REPO_ROOT, 'istio/mesh/istiod-values.yaml'), 'utf8')), requireFilled: true }),
         ];
         // A zero digest is schema-valid but pins nothing Istio can fetch: the plugin fails closed.
         for (const plugin of objects.filter((o) => o.kind === 'WasmPlugin')) {

@@ -1,14 +1,13 @@
 // `oc-edge start` (`npm start`): the whole login/logout flow on this machine. Builds the filter when
 // dist/ lacks it, creates keys and certificates on first run, starts every part (src/harness/stack),
 // shows progress, prints the URL and the demo users, and stops everything on Ctrl-C.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../lib/errors.ts';
+import { FILTER_WASM } from '../lib/artifacts.ts';
 
-const ROOT = new URL('../../', import.meta.url).pathname;
-const WASM = join(ROOT, 'dist', 'org-context.wasm');
+const WASM = FILTER_WASM.absolute;
 
 interface StartOptions {
   redis?: string | boolean;
@@ -50,26 +49,21 @@ function redactUrl(url: string): string {
 
 async function ensureFilter(rebuild: boolean, say: (line: string) => void): Promise<void> {
   if (existsSync(WASM) && !rebuild) return;
-  say(`building the org-context filter (${existsSync(WASM) ? '--rebuild' : 'dist/org-context.wasm is missing'}) …`);
+  say(`building the org-context filter (${existsSync(WASM) ? '--rebuild' : `${FILTER_WASM.path} is missing`}) …`);
   const { buildFilter } = await import('../lib/build/filter.ts');
   const built = await buildFilter();
   if (!existsSync(WASM)) throw new Error(`the build finished but ${WASM} is not there`);
   say(`built ${built.map((module) => `${module.name} (${module.bytes} bytes)`).join(', ')}`);
 }
 
-type EnvoyLauncher = { label: string; command: string; args: (config: string) => string[]; env: Record<string, string> };
-
-/** Real Envoy, found as every Envoy use finds it (scripts/lib/envoy/locate.ts), run through func-e. */
-async function findEnvoyLauncher(): Promise<EnvoyLauncher> {
+/** Real Envoy, found as every Envoy use finds it (scripts/lib/envoy/locate.ts); exit 2 naming the install command without one. */
+async function findEnvoy(): Promise<import('../lib/envoy/locate.ts').LocatedEnvoy> {
   const { probeEnvoy } = await import('../lib/envoy/locate.ts');
-  const { envoyInvocation } = await import('../lib/envoy/run.ts');
   const { found, reason } = probeEnvoy();
   if (!found) {
-    throw new UsageError(`--gateway envoy needs an Envoy binary and none was found: ${reason}. Without one, run \`npm start\` for the built-in gateway (same routes and filters).`);
+    throw new UsageError(`--gateway envoy needs Envoy and none was found: ${reason}. Without one, run \`npm start\` for the built-in gateway (same routes and filters).`);
   }
-  const label = found.funcE ? `func-e run, Envoy ${found.envoy}` : found.envoy;
-  const invocation = (config: string) => envoyInvocation(found, ['-c', config, '--log-level', 'warn']);
-  return { label, command: invocation('').command, args: (config) => invocation(config).args, env: invocation('').env };
+  return found;
 }
 
 export function register(program: Command): void {
@@ -77,12 +71,12 @@ export function register(program: Command): void {
     .command('start')
     .description('run the whole login/logout flow on this machine: gateway, login service, identity provider, onboarding, backends, dashboard')
     .option('--redis [url]', 'keep sessions in Redis instead of memory (default URL: $REDIS_URL or redis://127.0.0.1:6379)')
-    .option('--gateway <kind>', 'node: the built-in gateway; envoy: real Envoy through func-e (ENVOY_PATH, else the one `npm run tools:install` put in .tools/) with the bootstrap from scripts/lib/envoy/bootstrap.ts', 'node')
+    .option('--gateway <kind>', 'node: the built-in gateway; envoy: two real Envoys through func-e (gateway, then waypoint; ENVOY_PATH, else the one `npm run tools:install` put in .tools/), translated from the rendered local overlay', 'node')
     .option('--data-dir <dir>', 'keys, certificates, provider key and logs', '.data')
     .option('--membership-check', "turn on the filter's membership check (on in production): a cookie can select only the organisations the ID token's custom:organisations claim lists", false)
     .option('--ephemeral-ports', 'use free ports instead of the defaults (8443, 8080, 8081, 9000, 4180, 3001–3004); not with --gateway envoy', false)
     .option('--routes <file>', 'routes from a file of Gateway API HTTPRoutes (e.g. istio/base/generated/httproutes.yaml); default: src/topology')
-    .option('--rebuild', 'build the org-context filter even when dist/org-context.wasm exists', false)
+    .option('--rebuild', `build the org-context filter even when ${FILTER_WASM.path} exists`, false)
     .option('--quiet', 'do not print one access-log line per request', false)
     .option('--log-level <level>', 'level of .data/logs/stack.log: debug, info, warn or error', 'info')
     .addHelpText('after', HELP_AFTER)
@@ -101,10 +95,7 @@ async function start(options: StartOptions): Promise<void> {
   const dataDir = isAbsolute(options.dataDir) ? options.dataDir : resolve(process.cwd(), options.dataDir);
   const out = (line: string) => process.stdout.write(`${line}\n`);
 
-  let envoy: EnvoyLauncher | undefined;
-  if (options.gateway === 'envoy') {
-    envoy = await findEnvoyLauncher();
-  }
+  const envoy = options.gateway === 'envoy' ? await findEnvoy() : undefined;
 
   // oidc-provider prints development notices with console.warn/info; they belong in the log file,
   // not between the progress lines. Everything else still reaches the console.
@@ -151,13 +142,13 @@ async function start(options: StartOptions): Promise<void> {
     throw error;
   });
 
-  let envoyProcess: ChildProcess | undefined;
+  let envoys: import('../lib/envoy/bootstrap.ts').RunningLocalEnvoys | undefined;
   let stopping = false;
   const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
     out('\nstopping …');
-    envoyProcess?.kill('SIGTERM');
+    await envoys?.stop();
     await stack.close();
     out('stopped.');
     process.exit(code);
@@ -169,13 +160,14 @@ async function start(options: StartOptions): Promise<void> {
   process.on('SIGTERM', () => void stop(0));
 
   if (envoy) {
-    envoyProcess = await startEnvoy(envoy, stack, dataDir, out).catch(async (error: unknown) => {
+    const running = await startEnvoys(envoy, stack, dataDir, out).catch(async (error: unknown) => {
       await stack.close();
       throw error;
     });
-    envoyProcess.on('exit', (code) => {
+    envoys = running;
+    void running.exited.then(({ role, code, signal }) => {
       if (!stopping) {
-        out(`envoy exited (${code ?? 'signal'}); stopping the stack`);
+        out(`the ${role} Envoy exited (${code ?? signal}); stopping the stack\n${(role === 'gateway' ? running.gateway : running.waypoint).log().slice(-4000)}`);
         void stop(1);
       }
     });
@@ -200,51 +192,45 @@ async function start(options: StartOptions): Promise<void> {
   out('');
 }
 
-async function startEnvoy(
-  envoy: EnvoyLauncher,
+/**
+ * The two hops of the cluster on this machine: the gateway Envoy (the Gateways and HTTPRoutes) and
+ * the waypoint Envoy (per Service: ext_authz, jwt_authn, the plugin), both translated from the
+ * rendered local overlay for this stack's addresses (scripts/lib/envoy/bootstrap.ts). Ready when a
+ * browser's first visit crosses both to the login redirect.
+ */
+async function startEnvoys(
+  envoy: import('../lib/envoy/locate.ts').LocatedEnvoy,
   stack: Awaited<ReturnType<typeof import('../../src/harness/stack.ts').startStack>>,
   dataDir: string,
   out: (line: string) => void,
-): Promise<ChildProcess> {
-  const { defaultEnvoyOptions, envoyBootstrap, toEnvoyYaml } = await import('../lib/envoy/bootstrap.ts');
-  const { HOST_ENV_SETTINGS } = await import('../../src/topology/plugin-settings.ts');
-  const defaults = defaultEnvoyOptions();
-  const inline = Object.fromEntries(Object.entries(stack.pluginEnv).filter(([name]) => !HOST_ENV_SETTINGS.includes(name)));
-  const secrets = Object.fromEntries(Object.entries(stack.pluginEnv).filter(([name]) => HOST_ENV_SETTINGS.includes(name)));
-  const issuer = stack.identityProvider.issuer;
-  const bootstrap = envoyBootstrap({
-    ...defaults,
-    tls: { certificateChain: join(dataDir, 'tls', 'server.pem'), privateKey: join(dataDir, 'tls', 'server-key.pem') },
-    jwt: { ...defaults.jwt, issuer, jwksUri: stack.identityProvider.jwksUri },
-    wasm: { filename: WASM, env: inline },
-  });
-  const configPath = join(dataDir, 'envoy.yaml');
-  writeFileSync(configPath, toEnvoyYaml(bootstrap), { mode: 0o600 });
-  out(`  … starting Envoy (${envoy.label}) with ${configPath}`);
+): Promise<import('../lib/envoy/bootstrap.ts').RunningLocalEnvoys> {
+  const { harnessEnvoys, startLocalEnvoys } = await import('../lib/envoy/bootstrap.ts');
+  const { GATEWAY_PORTS } = await import('../../src/topology/index.ts');
+  const { configs, env } = harnessEnvoys(stack, { wasmFile: WASM, gatewayPorts: GATEWAY_PORTS });
+  out(`  … starting Envoy ${envoy.version ?? envoy.envoy}${envoy.funcE ? ' through func-e' : ''}: gateway → waypoint (configs in ${dataDir})`);
   // The cookie secrets reach the Wasm VM through Envoy's own environment (valueFrom: HOST).
-  const child = spawn(envoy.command, envoy.args(configPath), { env: { ...envoy.env, ...secrets }, stdio: ['ignore', 'inherit', 'inherit'] });
+  const running = await startLocalEnvoys(envoy, { configs, dir: dataDir, env });
   const { Agent, request } = await import('undici');
   const trust = new Agent({ connect: { ca: stack.ca, servername: 'localhost' } });
   try {
     const deadline = Date.now() + 30_000;
     for (;;) {
-      if (child.exitCode !== null) throw new Error(`envoy exited with code ${child.exitCode} before it was ready (config: ${configPath})`);
-      const ready = await request(`https://127.0.0.1:${defaults.ports.https}/`, { dispatcher: trust, headers: { accept: 'text/html', 'sec-fetch-mode': 'navigate' } })
+      const ready = await request(`https://127.0.0.1:${GATEWAY_PORTS.https}/`, { dispatcher: trust, headers: { accept: 'text/html', 'sec-fetch-mode': 'navigate' } })
         .then(async (response) => {
           await response.body.dump();
           return response.statusCode === 302;
         })
         .catch(() => false);
       if (ready) break;
-      if (Date.now() > deadline) throw new Error('envoy did not answer on the HTTPS port within 30 s');
+      if (Date.now() > deadline) throw new Error(`the Envoys did not answer the login redirect on the HTTPS port within 30 s:\n${running.gateway.log().slice(-2000)}\n${running.waypoint.log().slice(-2000)}`);
       await new Promise((done) => setTimeout(done, 250));
     }
   } catch (error) {
-    child.kill('SIGTERM');
+    await running.stop();
     throw error;
   } finally {
     await trust.close();
   }
-  out(`  ✓ ${'envoy'.padEnd(20)} https://localhost:${defaults.ports.https}`);
-  return child;
+  out(`  ✓ ${'envoy'.padEnd(20)} gateway https://localhost:${GATEWAY_PORTS.https} (admin ${running.gateway.adminUrl}) → waypoint (admin ${running.waypoint.adminUrl})`);
+  return running;
 }

@@ -177,9 +177,22 @@ export function settingsFromEnv(env: Record<string, string | undefined>): Enrich
   });
 }
 
-/** Unset or empty: the default claim; `off`: none; anything else: that claim name. */
+// Words an operator writes meaning a switch, not a claim name. Taken as names they would silently
+// add a claim called "false" (and the filter's membership check would look for another one).
+const SWITCH_OFF_WORDS = new Set(['false', 'no', 'none', 'null', '0', 'disabled']);
+const SWITCH_ON_WORDS = new Set(['true', 'yes', 'on', '1', 'enabled']);
+
+/** Unset or empty: the default claim; `off`: none; a switch word: an error; anything else: that claim name. */
 function organisationsClaimFromEnv(value: string | undefined): string | false | undefined {
   const text = value?.trim();
   if (!text) return undefined;
-  return text.toLowerCase() === ORGANISATIONS_CLAIM_OFF ? false : text;
+  const word = text.toLowerCase();
+  if (word === ORGANISATIONS_CLAIM_OFF) return false;
+  if (SWITCH_OFF_WORDS.has(word)) {
+    throw new EnrichmentConfigError(`${ENV.organisationsClaim}=${text} is not a claim name: set it to ${ORGANISATIONS_CLAIM_OFF} to add no organisations claim`);
+  }
+  if (SWITCH_ON_WORDS.has(word)) {
+    throw new EnrichmentConfigError(`${ENV.organisationsClaim}=${text} is not a claim name: leave it unset for the default claim ${MEMBERSHIP_CLAIM}`);
+  }
+  return text;
 }

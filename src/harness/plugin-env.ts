@@ -6,8 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
-
-export const REPO_ROOT = new URL('../../', import.meta.url).pathname;
+import { REPO_ROOT } from '../../scripts/lib/artifacts.ts';
 
 interface EnvEntry {
   name: string;

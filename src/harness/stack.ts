@@ -18,17 +18,17 @@ import { initKeys, loadSecrets } from '../keys/index.ts';
 import { loadConfig, startLoginService, type LoginService } from '../login/index.ts';
 import { GATEWAY_PORTS, serviceByName, type ServiceName } from '../topology/index.ts';
 import { startIdentityProvider, type RunningIdentityProvider } from './idp/index.ts';
-import { createM2mVerifier, ONBOARDING_SCOPE, startOnboarding, type RunningOnboarding } from './onboarding/index.ts';
+import { createM2mVerifier, startOnboarding, type RunningOnboarding } from './onboarding/index.ts';
+import { APP_CLIENT_ID, M2M_CLIENT_ID, ONBOARDING_SCOPE } from '../topology/waypoint.ts';
 import { loadSeed, verifyPassword } from './seed/index.ts';
 import { startDashboard } from './dashboard/index.ts';
 import { onboardingDirectory, startOrganisationBackend } from './organisation-backend/index.ts';
 import { startUserBackend } from './user-backend/index.ts';
-import { pluginEnvironment, REPO_ROOT } from './plugin-env.ts';
+import { pluginEnvironment } from './plugin-env.ts';
+import { DATA_DIR, REPO_ROOT } from '../../scripts/lib/artifacts.ts';
 import type { RunningService } from './common/listen.ts';
 
-export const DEFAULT_DATA_DIR = join(REPO_ROOT, '.data');
-export const APP_CLIENT_ID = 'oneconnect-local';
-export const M2M_CLIENT_ID = 'oneconnect-local-m2m';
+export const DEFAULT_DATA_DIR = join(REPO_ROOT, DATA_DIR);
 /** Onboarding privilege → the `userType` claim the Lambda adds. */
 export const USER_TYPES = { ORG_ADMIN: 'admin', ORG_MEMBER: 'member' };
 export const ORGANISATION_NAMES: Record<string, string> = { 'org-acme': 'Acme Ltd', 'org-globex': 'Globex Corporation' };
@@ -60,6 +60,8 @@ export interface StackOptions {
   membershipCheck?: boolean;
   /** Skip the Node gateway (another gateway, e.g. real Envoy, takes its place on the same ports). */
   gateway?: 'node' | 'external';
+  /** With an external gateway: the ports it listens on (default the topology's). */
+  gatewayPorts?: { http: number; https: number; internal: number };
   /** Where each step's progress goes (the CLI prints it). */
   onProgress?: (step: string, detail?: string) => void;
   /** Every access-log entry of the gateway (the CLI prints a compact line). */
@@ -85,6 +87,8 @@ export interface RunningStack {
   onboarding: RunningOnboarding;
   login: LoginService;
   gateway: RunningGateway | undefined;
+  /** Service name → origin of each workload (what an external gateway routes to). */
+  upstreams: Record<string, string>;
   /** The plugin's environment (holds the cookie secrets: never print it). */
   pluginEnv: Record<string, string>;
   /** Who can log in, checked against the seed's password hashes. */
@@ -200,7 +204,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
           logger: root.child({ service: 'gateway' }),
         });
     if (gateway) started.push({ name: 'gateway', close: () => gateway.close() });
-    const ports = gateway?.ports ?? GATEWAY_PORTS;
+    const ports = gateway?.ports ?? options.gatewayPorts ?? GATEWAY_PORTS;
     const appOrigin = `https://localhost:${ports.https}`;
     const internalUrl = `http://127.0.0.1:${ports.internal}`;
     progress('gateway', gateway ? `listening on ${appOrigin} (HTTP ${ports.http} → HTTPS, internal ${ports.internal})` : 'using an external gateway on the same ports');
@@ -305,14 +309,15 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     progress('login service', `${login.url} (${options.redisUrl ? 'sessions in Redis' : 'in-memory sessions'})`);
 
     const m2mVerify = createM2mVerifier({ issuer: idp.issuer, jwksUri: idp.jwksUri, scope: ONBOARDING_SCOPE });
+    const upstreams: Record<string, string> = {
+      dashboard: services.dashboard.url,
+      'feature-user-backend': services['feature-user-backend'].url,
+      'feature-organisation-backend': services['feature-organisation-backend'].url,
+      'login-service': login.url,
+      onboarding: onboarding.url,
+    };
     await gateway?.configure({
-      upstreams: {
-        dashboard: services.dashboard.url,
-        'feature-user-backend': services['feature-user-backend'].url,
-        'feature-organisation-backend': services['feature-organisation-backend'].url,
-        'login-service': login.url,
-        onboarding: onboarding.url,
-      },
+      upstreams,
       extAuthz: { service: login.url },
       jwtAuthn: { issuer: idp.issuer, jwksUri: idp.jwksUri, audiences: [APP_CLIENT_ID] },
       plugin,
@@ -364,6 +369,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       onboarding,
       login,
       gateway,
+      upstreams,
       pluginEnv,
       demoUsers,
       close: async () => {

@@ -33,3 +33,10 @@ export const PLUGIN_SETTINGS: readonly PluginSetting[] = [
 
 /** Names of the settings delivered from the host environment (secrets). */
 export const HOST_ENV_SETTINGS: readonly string[] = PLUGIN_SETTINGS.filter((s) => s.secret).map((s) => s.env);
+
+/** A setting's documented default; throws for a setting that is not listed or has none. */
+export function pluginSettingDefault(env: string): string {
+  const value = PLUGIN_SETTINGS.find((s) => s.env === env)?.defaultValue;
+  if (value === undefined) throw new Error(`plugin setting ${env} has no default`);
+  return value;
+}

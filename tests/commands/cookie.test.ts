@@ -10,8 +10,9 @@ import cookieParser from 'cookie-parser';
 import { sign } from 'cookie-signature';
 import express from 'express';
 import { ensureFilterBuilt } from '../../scripts/lib/build/filter.ts';
+import { REPO_ROOT } from '../../scripts/lib/artifacts.ts';
 
-const root = new URL('../..', import.meta.url).pathname;
+const root = REPO_ROOT;
 const run = promisify(execFile);
 const NAME = 'previouslySelectedOrganisation';
 const SECRET = 'toolchain-cookie-secret-0123456789abcdef';

@@ -12,8 +12,9 @@ import { delimiter, join } from 'node:path';
 import { test } from 'node:test';
 import { Agent, request } from 'undici';
 import { requireTool } from '../support/tools.ts';
+import { REPO_ROOT } from '../../scripts/lib/artifacts.ts';
 
-const ROOT = new URL('../../', import.meta.url).pathname;
+const ROOT = REPO_ROOT;
 const git = requireTool('git');
 /** The quick start's default ports: `npm start` without flags must find them free. */
 const DEFAULT_PORTS = [8443, 8080, 8081, 9000, 4180, 4181, 3001, 3002, 3003, 3004];

@@ -6,9 +6,11 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { test } from 'node:test';
-import { REPO_ROOT, generatedFiles, staleGeneratedFiles } from '../../scripts/lib/render/render.ts';
+import { generatedFiles, staleGeneratedFiles } from '../../scripts/lib/render/render.ts';
+import { REPO_ROOT } from '../../scripts/lib/artifacts.ts';
 import { PLUGIN_SETTINGS_AS_FILE, pluginSettingsAs } from '../../scripts/lib/render/plugin-settings-as.ts';
 import { PLUGIN_SETTINGS } from '../../src/topology/plugin-settings.ts';
+import { JWT_CLAIM_PROPERTY_PREFIX, JWT_METADATA_NAMESPACE, JWT_PAYLOAD_HEADER, JWT_PAYLOAD_METADATA_KEY } from '../../src/topology/waypoint.ts';
 
 const committed = () => readFileSync(join(REPO_ROOT, PLUGIN_SETTINGS_AS_FILE), 'utf8');
 
@@ -72,5 +74,26 @@ test('no filter source outside generated/ spells a setting name as a string lite
       if (new RegExp(`['"\`]${name}['"\`]`).test(text)) found.push(`${relative(REPO_ROOT, path)}: ${name}`);
     }
   }
+  assert.deepEqual(found, []);
+});
+
+test('the waypoint facts the filter reads are generated from src/topology/waypoint.ts, and spelled nowhere else in the filter', () => {
+  const text = pluginSettingsAs();
+  assert.ok(text.includes(`export const JWT_PAYLOAD_HEADER = ${JSON.stringify(JWT_PAYLOAD_HEADER)};`));
+  assert.ok(text.includes(`export const JWT_CLAIM_PROPERTY_PREFIX = ${JSON.stringify(JWT_CLAIM_PROPERTY_PREFIX)};`));
+  assert.equal(JWT_CLAIM_PROPERTY_PREFIX, `metadata\0filter_metadata\0${JWT_METADATA_NAMESPACE}\0${JWT_PAYLOAD_METADATA_KEY}\0`);
+  const found: string[] = [];
+  const visit = (dir: string): void => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, e.name);
+      if (e.isDirectory()) {
+        if (relative(REPO_ROOT, path) !== dirname(PLUGIN_SETTINGS_AS_FILE)) visit(path);
+      } else if (e.name.endsWith('.ts')) {
+        const code = readFileSync(path, 'utf8').split('\n').filter((line) => !/^\s*(\/\/|\*|\/\*)/.test(line)).join('\n');
+        for (const fact of [JWT_PAYLOAD_HEADER, JWT_METADATA_NAMESPACE]) if (code.includes(fact)) found.push(`${relative(REPO_ROOT, path)}: ${fact}`);
+      }
+    }
+  };
+  visit(join(REPO_ROOT, 'assembly'));
   assert.deepEqual(found, []);
 });

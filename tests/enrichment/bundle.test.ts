@@ -11,6 +11,7 @@ import { inflateRawSync } from 'node:zlib';
 import { bundleEnrichment } from '../../scripts/lib/build/enrichment.ts';
 import { requireTool } from '../support/tools.ts';
 import { CLIENT_ID, CLIENT_SECRET, context, loadEvent, startFakes, type Fakes } from './support.ts';
+import { ONBOARDING_SCOPE } from '../../src/topology/waypoint.ts';
 
 let out: string;
 let fakes: Fakes;
@@ -61,7 +62,7 @@ describe('bundleEnrichment', () => {
       OAUTH_TOKEN_URL: fakes.tokenUrl,
       OAUTH_CLIENT_ID: CLIENT_ID,
       OAUTH_CLIENT_SECRET: CLIENT_SECRET,
-      OAUTH_SCOPE: 'onboarding/read',
+      OAUTH_SCOPE: ONBOARDING_SCOPE,
       USER_TYPE_MAP: 'ORG_ADMIN=admin,ORG_MEMBER=member',
       LOG_LEVEL: 'silent',
     });

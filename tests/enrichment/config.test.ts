@@ -2,13 +2,14 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { settingsFromEnv, parseUserTypes, EnrichmentConfigError } from '../../src/enrichment/index.ts';
+import { ONBOARDING_SCOPE } from '../../src/topology/waypoint.ts';
 
 const ENV = {
   ONBOARDING_URL: 'http://internal-gateway.local:8081/onboarding/',
   OAUTH_TOKEN_URL: 'https://auth.example.test/oauth2/token',
   OAUTH_CLIENT_ID: 'm2m',
   OAUTH_CLIENT_SECRET: 'shh',
-  OAUTH_SCOPE: 'onboarding/read',
+  OAUTH_SCOPE: ONBOARDING_SCOPE,
   USER_TYPE_MAP: '{"ORG_ADMIN":"admin","ORG_MEMBER":"member"}',
 };
 
@@ -18,7 +19,7 @@ describe('settingsFromEnv', () => {
     assert.equal(settings.onboardingUrl, 'http://internal-gateway.local:8081/onboarding');
     assert.equal(settings.failurePolicy, 'deny');
     assert.equal(settings.timeoutMs, 3000);
-    assert.equal(settings.scope, 'onboarding/read');
+    assert.equal(settings.scope, ONBOARDING_SCOPE);
     assert.deepEqual({ ...settings.userTypes }, { ORG_ADMIN: 'admin', ORG_MEMBER: 'member' });
     assert.ok(Object.isFrozen(settings));
   });

@@ -1,36 +1,17 @@
 // The Pre Token Generation handler against Cognito event samples for V1, V2 and V3 and every
 // trigger source, with a real token endpoint and onboarding on 127.0.0.1.
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHandler, TRIGGER_SOURCES, type EnrichmentSettings, type PreTokenGenerationEvent } from '../../src/enrichment/index.ts';
-import { CLIENT_ID, CLIENT_SECRET, closedPortUrl, context, loadEvent, startFakes, type Fakes } from './support.ts';
+import { TRIGGER_SOURCES, type EnrichmentSettings, type PreTokenGenerationEvent } from '../../src/enrichment/index.ts';
+import { ADMIN_ID, CLIENT_SECRET, closedPortUrl, context, fakesHandler, loadEvent, MEMBER_ID, useFakes } from './support.ts';
+import { ONBOARDING_SCOPE } from '../../src/topology/waypoint.ts';
 
-const USER_TYPES = { ORG_ADMIN: 'admin', ORG_MEMBER: 'member' };
 const USER_SOURCES = TRIGGER_SOURCES.filter((source) => source !== 'TokenGeneration_ClientCredentials');
 
-let fakes: Fakes;
-before(async () => {
-  fakes = await startFakes();
-});
-after(async () => {
-  await fakes.close();
-});
-beforeEach(() => fakes.reset());
+const fakes = useFakes();
 
 function make(settings: Partial<EnrichmentSettings> = {}, logs: string[] = []) {
-  return createHandler(
-    {
-      onboardingUrl: fakes.onboardingUrl,
-      tokenUrl: fakes.tokenUrl,
-      clientId: CLIENT_ID,
-      clientSecret: CLIENT_SECRET,
-      scope: 'onboarding/read',
-      userTypes: USER_TYPES,
-      timeoutMs: 800,
-      ...settings,
-    },
-    { write: (line) => logs.push(line) },
-  );
+  return fakesHandler(fakes, { scope: ONBOARDING_SCOPE, timeoutMs: 800, ...settings }, { write: (line) => logs.push(line) });
 }
 
 function withSource(event: PreTokenGenerationEvent, triggerSource: string): PreTokenGenerationEvent {
@@ -110,20 +91,20 @@ describe('V3 events', () => {
 describe('failure policy', () => {
   it('deny (default): an unknown privilege throws a clear error and issues nothing', async () => {
     const handler = make();
-    fakes.privileges.set('9c4d7e21-5b3a-4f68-8e1c-2a7b9d0e4f02', 'AUDITOR');
+    fakes.privileges.set(MEMBER_ID, 'AUDITOR');
     try {
       await assert.rejects(handler(loadEvent('v2-authentication'), context()), {
         name: 'EnrichmentDenied',
         message: 'cannot set userType: unknown privilege "AUDITOR" for user 9c4d7e21-5b3a-4f68-8e1c-2a7b9d0e4f02',
       });
     } finally {
-      fakes.privileges.set('9c4d7e21-5b3a-4f68-8e1c-2a7b9d0e4f02', 'ORG_MEMBER');
+      fakes.privileges.set(MEMBER_ID, 'ORG_MEMBER');
     }
   });
 
   it('omit: an unknown privilege gives tokens without userType, groups still copied', async () => {
     const handler = make({ failurePolicy: 'omit' });
-    fakes.privileges.set('3f6b2a4e-8c1d-4e57-9a0b-6d2c1e9f7a01', 'AUDITOR');
+    fakes.privileges.set(ADMIN_ID, 'AUDITOR');
     try {
       const v1 = await handler(loadEvent('v1-hosted-auth'), context());
       assert.deepEqual(v1.response, {
@@ -138,17 +119,17 @@ describe('failure policy', () => {
         },
       });
     } finally {
-      fakes.privileges.set('3f6b2a4e-8c1d-4e57-9a0b-6d2c1e9f7a01', 'ORG_ADMIN');
+      fakes.privileges.set(ADMIN_ID, 'ORG_ADMIN');
     }
   });
 
   it('a privilege named like an Object prototype key is still unknown', async () => {
     const handler = make();
-    fakes.privileges.set('9c4d7e21-5b3a-4f68-8e1c-2a7b9d0e4f02', 'constructor');
+    fakes.privileges.set(MEMBER_ID, 'constructor');
     try {
       await assert.rejects(handler(loadEvent('v2-authentication'), context()), /unknown privilege "constructor"/);
     } finally {
-      fakes.privileges.set('9c4d7e21-5b3a-4f68-8e1c-2a7b9d0e4f02', 'ORG_MEMBER');
+      fakes.privileges.set(MEMBER_ID, 'ORG_MEMBER');
     }
   });
 

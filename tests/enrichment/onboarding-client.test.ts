@@ -1,34 +1,15 @@
 // The M2M side: token cache, refetch on 401 and after expiry, one retry on a connection error,
 // client authentication exactly as RFC 6749 asks.
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHandler, refreshMargin, type EnrichmentSettings } from '../../src/enrichment/index.ts';
-import { CLIENT_ID, CLIENT_SECRET, context, loadEvent, startFakes, type Fakes } from './support.ts';
+import { refreshMargin, type EnrichmentSettings } from '../../src/enrichment/index.ts';
+import { CLIENT_ID, CLIENT_SECRET, context, fakesHandler, loadEvent, useFakes } from './support.ts';
+import { ONBOARDING_SCOPE } from '../../src/topology/waypoint.ts';
 
-let fakes: Fakes;
-before(async () => {
-  fakes = await startFakes();
-});
-after(async () => {
-  await fakes.close();
-});
-beforeEach(() => fakes.reset());
+const fakes = useFakes();
 
 function make(settings: Partial<EnrichmentSettings> = {}, now?: () => number) {
-  return createHandler(
-    {
-      onboardingUrl: fakes.onboardingUrl,
-      tokenUrl: fakes.tokenUrl,
-      clientId: CLIENT_ID,
-      clientSecret: CLIENT_SECRET,
-      scope: 'onboarding/read',
-      userTypes: { ORG_ADMIN: 'admin', ORG_MEMBER: 'member' },
-      timeoutMs: 1000,
-      logLevel: 'silent',
-      ...settings,
-    },
-    now ? { now } : {},
-  );
+  return fakesHandler(fakes, { scope: ONBOARDING_SCOPE, timeoutMs: 1000, logLevel: 'silent', ...settings }, now ? { now } : {});
 }
 
 describe('client-credentials token', () => {
@@ -38,7 +19,7 @@ describe('client-credentials token', () => {
     const { authorization, body } = fakes.tokenRequests[0]!;
     const expected = Buffer.from(`${encodeURIComponent(CLIENT_ID)}:${encodeURIComponent(CLIENT_SECRET)}`).toString('base64');
     assert.equal(authorization, `Basic ${expected}`);
-    assert.deepEqual(Object.fromEntries(new URLSearchParams(body)), { grant_type: 'client_credentials', scope: 'onboarding/read' });
+    assert.deepEqual(Object.fromEntries(new URLSearchParams(body)), { grant_type: 'client_credentials', scope: ONBOARDING_SCOPE });
     assert.equal(fakes.onboardingRequests[0]!.authorization, `Bearer ${fakes.issued[0]}`);
   });
 

@@ -1,10 +1,9 @@
 // The organisations claim: the Lambda lists the user's organisation ids (onboarding's user record)
 // in the ID token (and the access token for V2/V3), so the filter's membership check has a verified
 // list. Bounded in count and size; over the bound, or with an unusable id, the claim is left out.
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  createHandler,
   settingsFromEnv,
   EnrichmentConfigError,
   MEMBERSHIP_CLAIM,
@@ -13,33 +12,12 @@ import {
   organisationsClaim,
   type EnrichmentSettings,
 } from '../../src/enrichment/index.ts';
-import { CLIENT_ID, CLIENT_SECRET, context, loadEvent, startFakes, type Fakes } from './support.ts';
+import { ADMIN_ID as ADMIN, context, fakesHandler, loadEvent, MEMBER_ID as MEMBER, useFakes } from './support.ts';
 
-const ADMIN = '3f6b2a4e-8c1d-4e57-9a0b-6d2c1e9f7a01';
-const MEMBER = '9c4d7e21-5b3a-4f68-8e1c-2a7b9d0e4f02';
-
-let fakes: Fakes;
-before(async () => {
-  fakes = await startFakes();
-});
-after(async () => {
-  await fakes.close();
-});
-beforeEach(() => fakes.reset());
+const fakes = useFakes();
 
 function make(settings: Partial<EnrichmentSettings> = {}, logs: string[] = []) {
-  return createHandler(
-    {
-      onboardingUrl: fakes.onboardingUrl,
-      tokenUrl: fakes.tokenUrl,
-      clientId: CLIENT_ID,
-      clientSecret: CLIENT_SECRET,
-      userTypes: { ORG_ADMIN: 'admin', ORG_MEMBER: 'member' },
-      timeoutMs: 800,
-      ...settings,
-    },
-    { write: (line) => logs.push(line) },
-  );
+  return fakesHandler(fakes, { timeoutMs: 800, ...settings }, { write: (line) => logs.push(line) });
 }
 
 type Claims = Record<string, string> | undefined;
@@ -154,5 +132,20 @@ describe('ORGANISATIONS_CLAIM', () => {
     assert.throws(() => settingsFromEnv({ ...ENV, ORGANISATIONS_CLAIM: 'a b' }), /^EnrichmentConfigError: ORGANISATIONS_CLAIM must be a claim name/);
     assert.throws(() => settingsFromEnv({ ...ENV, ORGANISATIONS_CLAIM: 'cognito:groups' }), /ORGANISATIONS_CLAIM must not be a cognito: claim/);
     assert.throws(() => make({ organisationsClaim: 'userType' }), (error: Error) => error instanceof EnrichmentConfigError);
+  });
+  it('refuses a switch word instead of reading it as a claim name, and says how to turn the claim off', () => {
+    for (const word of ['false', 'FALSE', ' no ', 'none', '0', 'null', 'disabled']) {
+      assert.throws(() => settingsFromEnv({ ...ENV, ORGANISATIONS_CLAIM: word }), {
+        name: 'EnrichmentConfigError',
+        message: `ORGANISATIONS_CLAIM=${word.trim()} is not a claim name: set it to off to add no organisations claim`,
+      });
+    }
+    for (const word of ['true', 'yes', 'on', '1', 'enabled']) {
+      assert.throws(() => settingsFromEnv({ ...ENV, ORGANISATIONS_CLAIM: word }), {
+        name: 'EnrichmentConfigError',
+        message: `ORGANISATIONS_CLAIM=${word} is not a claim name: leave it unset for the default claim ${MEMBERSHIP_CLAIM}`,
+      });
+    }
+    assert.equal(settingsFromEnv({ ...ENV, ORGANISATIONS_CLAIM: 'OFF' }).organisationsClaim, false, 'off in any case');
   });
 });

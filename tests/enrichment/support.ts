@@ -3,11 +3,16 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
+import { after, before, beforeEach } from 'node:test';
 import { listen } from '../support/http.ts';
-import type { PreTokenGenerationEvent } from '../../src/enrichment/index.ts';
+import { createHandler, type EnrichmentSettings, type HandlerDependencies, type PreTokenGenerationEvent } from '../../src/enrichment/index.ts';
 
 export const CLIENT_ID = 'm2m client';
 export const CLIENT_SECRET = 's3cret:with/specials';
+/** The users onboarding knows from the start: an organisation admin and a member. */
+export const ADMIN_ID = '3f6b2a4e-8c1d-4e57-9a0b-6d2c1e9f7a01';
+export const MEMBER_ID = '9c4d7e21-5b3a-4f68-8e1c-2a7b9d0e4f02';
+export const USER_TYPES = { ORG_ADMIN: 'admin', ORG_MEMBER: 'member' };
 
 export type OnboardingMode = 'ok' | 'hang' | 'reset-first' | '401-first' | '401-always' | '500' | 'garbage';
 
@@ -33,18 +38,19 @@ export function loadEvent(name: string): PreTokenGenerationEvent {
   return JSON.parse(readFileSync(new URL(`./fixtures/${name}.json`, import.meta.url), 'utf8')) as PreTokenGenerationEvent;
 }
 
-export async function startFakes(): Promise<Fakes> {
+/** Starts the peers; `into` (default a new object) is filled in, so a caller may hold it before. */
+export async function startFakes(into: Partial<Fakes> = {}): Promise<Fakes> {
   let resetDone = false;
   let rejectedOnce = false;
-  const fakes = {
+  const fakes = Object.assign(into, {
     tokenRequests: [],
     onboardingRequests: [],
     issued: [],
     privileges: new Map([
-      ['3f6b2a4e-8c1d-4e57-9a0b-6d2c1e9f7a01', 'ORG_ADMIN'],
-      ['9c4d7e21-5b3a-4f68-8e1c-2a7b9d0e4f02', 'ORG_MEMBER'],
+      [ADMIN_ID, 'ORG_ADMIN'],
+      [MEMBER_ID, 'ORG_MEMBER'],
     ]),
-  } as unknown as Fakes;
+  }) as unknown as Fakes;
   const json = (res: ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   };
@@ -117,4 +123,35 @@ export async function closedPortUrl(): Promise<string> {
 
 export function context(id = 'req-0001') {
   return { awsRequestId: id, functionName: 'test', getRemainingTimeInMillis: () => 4900 };
+}
+
+/**
+ * The peers for one test file: started before its tests, back to well-behaved before each test,
+ * closed after. The object is usable from the first test on.
+ */
+export function useFakes(): Fakes {
+  const fakes = {} as Fakes;
+  before(async () => {
+    await startFakes(fakes);
+  });
+  after(async () => {
+    await fakes.close();
+  });
+  beforeEach(() => fakes.reset());
+  return fakes;
+}
+
+/** A handler wired to the fakes with the M2M client and the user types; `settings` add or override. */
+export function fakesHandler(fakes: Fakes, settings: Partial<EnrichmentSettings>, deps: HandlerDependencies = {}) {
+  return createHandler(
+    {
+      onboardingUrl: fakes.onboardingUrl,
+      tokenUrl: fakes.tokenUrl,
+      clientId: CLIENT_ID,
+      clientSecret: CLIENT_SECRET,
+      userTypes: USER_TYPES,
+      ...settings,
+    },
+    deps,
+  );
 }

@@ -15,7 +15,8 @@ import { requireEnvoy } from '../support/tools.ts';
 import { filterWasm } from '../support/filter-wasm.ts';
 import { inlinePluginEnv } from '../../scripts/lib/envoy/bootstrap.ts';
 import { validateWithEnvoy } from '../../scripts/lib/envoy/run.ts';
-import { filterSmokeBootstrap, runEnvoyUntilExit, type WasmFilterOptions } from './filter-fixture.ts';
+import { runEnvoyUntilExit } from '../../scripts/lib/envoy/process.ts';
+import { filterSmokeBootstrap, type WasmFilterOptions } from './filter-fixture.ts';
 
 const { envoy: found, skip: noEnvoy } = requireEnvoy();
 const { path: wasm, skip: noWasm } = filterWasm();

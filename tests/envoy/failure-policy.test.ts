@@ -17,7 +17,8 @@ import { requireEnvoy } from '../support/tools.ts';
 import { listen } from '../support/http.ts';
 import { watToWasm } from '../host/support.ts';
 import { validateWithEnvoy } from '../../scripts/lib/envoy/run.ts';
-import { SMOKE_LISTENER, filterSmokeBootstrap, startEnvoy, type RunningEnvoy, type WasmFilterOptions } from './filter-fixture.ts';
+import { startEnvoy, type RunningEnvoy } from '../../scripts/lib/envoy/process.ts';
+import { SMOKE_LISTENER, filterSmokeBootstrap, type WasmFilterOptions } from './filter-fixture.ts';
 
 const { envoy: found, skip: noEnvoy } = requireEnvoy();
 

@@ -4,7 +4,7 @@
 // copy of the header is replaced, and /stats shows the V8 VM and the filter's own counters.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -15,7 +15,8 @@ import { filterWasm } from '../support/filter-wasm.ts';
 import { listen } from '../support/http.ts';
 import { inlinePluginEnv } from '../../scripts/lib/envoy/bootstrap.ts';
 import { PLUGIN_SETTINGS } from '../../src/topology/plugin-settings.ts';
-import { SMOKE_LISTENER, filterSmokeBootstrap, startEnvoy } from './filter-fixture.ts';
+import { startEnvoy } from '../../scripts/lib/envoy/process.ts';
+import { SMOKE_LISTENER, filterSmokeBootstrap } from './filter-fixture.ts';
 
 const { envoy: found, skip: noEnvoy } = requireEnvoy();
 const { path: wasm, skip: noWasm } = filterWasm();
@@ -64,6 +65,8 @@ test('real Envoy runs the org-context filter as Istio configures it', { skip: no
     const spoofed = await send('spoofed-header', { [ORG_HEADER]: 'org-spoofed' });
     assert.equal(spoofed[ORG_HEADER], fallback, `the client's ${ORG_HEADER} is replaced by the fallback ${fallback}\n${envoy.log()}`);
 
+    // The pid is Envoy's own (func-e is its parent), for CPU and memory readings.
+    assert.equal(readFileSync(`/proc/${envoy.pid}/comm`, 'utf8').trim(), 'envoy', `pid ${envoy.pid} is not the envoy process`);
     const stats = await (await fetch(`${envoy.adminUrl}/stats`)).text();
     const counter = (name: string) => Number(new RegExp(`^${name.replace(/\./g, '\\.')}: (\\d+)$`, 'm').exec(stats)?.[1] ?? NaN);
     assert.ok(counter('wasm.envoy.wasm.runtime.v8.created') >= 1, `V8 created a VM\n${stats}`);

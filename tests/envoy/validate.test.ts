@@ -1,7 +1,7 @@
-// envoy/: the bootstrap validates against Envoy's own API protos (unknown fields, unresolvable
-// @types, deprecated fields and the common validate rules are errors), has the topology of
-// src/topology, and every bootstrap the project writes passes real `envoy --mode validate` (the
-// check of record) with no deprecated field. Envoy is found as every command finds it
+// The Envoy API validator (Envoy's own protos: unknown fields, unresolvable @types, deprecated
+// fields and the common validate rules are errors), shown on the envoy/ bootstraps; every bootstrap
+// the project writes passes real `envoy --mode validate` (the check of record) with no deprecated
+// field (the translated envoy/ files: translate.test.ts). Envoy is found as every command finds it
 // (scripts/lib/envoy/locate.ts), whose order is checked here too.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { EnvoyProtos, validateEnvoyConfig } from '../../scripts/lib/envoy/validate.ts';
-import { ENVOY_FILE, defaultEnvoyOptions, envoyBootstrap } from '../../scripts/lib/envoy/bootstrap.ts';
+import { ENVOY_FILES } from '../../scripts/lib/envoy/bootstrap.ts';
+import { defaultLocalBindings } from '../../scripts/lib/envoy/translate/index.ts';
 import { EnvoyNotFoundError, locateEnvoy } from '../../scripts/lib/envoy/locate.ts';
 import { envoyInvocation, validateWithEnvoy } from '../../scripts/lib/envoy/run.ts';
 import { INSTALL_COMMAND, PINNED_ENVOY_VERSION, ToolSettingError } from '../../scripts/lib/envoy/tools.ts';
@@ -19,30 +20,27 @@ import { requireEnvoy } from '../support/tools.ts';
 import { filterWasm } from '../support/filter-wasm.ts';
 import { filterSmokeBootstrap } from './filter-fixture.ts';
 import { ensureLocalCertificates } from '../../src/gateway/tls/local-ca.ts';
-import { REPO_ROOT } from '../../scripts/lib/render/render.ts';
-import { GATEWAY_PORTS, ROUTES, matchRoute, rewritePath, serviceByName, type ListenerName } from '../../src/topology/index.ts';
-import { PLUGIN_SETTINGS, HOST_ENV_SETTINGS } from '../../src/topology/plugin-settings.ts';
-import { EXT_AUTHZ_DEFAULTS } from '../../src/gateway/ext-authz.ts';
+import { REPO_ROOT } from '../../scripts/lib/artifacts.ts';
+import { serviceByName } from '../../src/topology/index.ts';
+import { JWT_PAYLOAD_HEADER } from '../../src/topology/waypoint.ts';
 
 let protos: EnvoyProtos | undefined;
 const envoyProtos = () => (protos ??= new EnvoyProtos());
-const committed = () => parse(readFileSync(join(REPO_ROOT, ENVOY_FILE), 'utf8')) as any;
-const hcm = (config: any, listener: string) => config.static_resources.listeners.find((l: any) => l.name === listener).filter_chains[0].filters[0].typed_config;
-
-test('envoy/envoy.yaml validates against the Envoy API protos', () => {
-  assert.deepEqual(validateEnvoyConfig(envoyProtos(), committed()), []);
-});
+// The translated configs' own tests are in translate.test.ts; these use them to exercise the validator.
+const committed = (role: keyof typeof ENVOY_FILES) => parse(readFileSync(join(REPO_ROOT, ENVOY_FILES[role]), 'utf8')) as any;
+const serviceHcm = (config: any, service: string) =>
+  config.static_resources.listeners[0].filter_chains.find((c: any) => c.filter_chain_match.destination_port === defaultLocalBindings().waypointPorts[service]).filters[0].typed_config;
 
 test('the validator rejects unknown fields, unresolvable @types, bad enums, deprecated fields and broken rules', () => {
-  const config = structuredClone(committed());
-  const https = hcm(config, 'https');
+  const config = structuredClone(committed('waypoint'));
+  const https = serviceHcm(config, 'dashboard');
   https.http_filters[0].typed_config.alowed_headers = {};
   https.http_filters[0].typed_config.http_service.authorization_request = { allowed_headers: { patterns: [{ exact: 'cookie' }] } };
   https.http_filters[2].typed_config['@type'] = 'type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasmm';
   config.static_resources.clusters[0].type = 'STATICC';
   config.static_resources.clusters[1].connect_timeout = '5 seconds';
   https.route_config.virtual_hosts[0].routes[0].match = { prefix: '/a', path: '/b' };
-  https.route_config.virtual_hosts[0].routes[1].route = {};
+  serviceHcm(config, 'login-service').route_config.virtual_hosts[0].routes[0].route = {};
   const errors = validateEnvoyConfig(envoyProtos(), config).join('\n');
   assert.match(errors, /alowed_headers: unknown field/);
   assert.match(errors, /authorization_request\/allowed_headers: deprecated field/);
@@ -54,109 +52,19 @@ test('the validator rejects unknown fields, unresolvable @types, bad enums, depr
 });
 
 test('the validator knows the Envoy API newer than its protos: failure_policy and sourced_metadata; fail_open and Principal.metadata are deprecated', () => {
-  const config = structuredClone(committed());
-  const wasm = hcm(config, 'https').http_filters[2].typed_config.config;
+  const config = structuredClone(committed('waypoint'));
+  const wasm = serviceHcm(config, 'dashboard').http_filters[2].typed_config.config;
   wasm.fail_open = false;
   wasm.failure_policy = 'FAIL_CLOSE';
-  const ids = hcm(config, 'internal').http_filters[1].typed_config.rules.policies['m2m-access-token'].principals[0].and_ids.ids;
-  ids[0] = { metadata: ids[0].sourced_metadata.metadata_matcher };
-  ids[1].sourced_metadata = {};
+  const rbac = serviceHcm(config, 'onboarding').http_filters.find((f: any) => f.name === 'envoy.filters.http.rbac').typed_config;
+  const ids = (Object.values(rbac.rules.policies)[0] as any).principals[0].and_ids.ids;
+  ids[1] = { metadata: ids[1].sourced_metadata.metadata_matcher };
+  ids[2].or_ids.ids[0].sourced_metadata = {};
   const errors = validateEnvoyConfig(envoyProtos(), config).join('\n');
   assert.match(errors, /config\/fail_open: deprecated field/);
   assert.match(errors, /"FAIL_CLOSE" is not a value of envoy\.extensions\.wasm\.v3\.FailurePolicy/);
-  assert.match(errors, /ids\/0\/metadata: deprecated field/);
-  assert.match(errors, /ids\/1\/sourced_metadata\/metadata_matcher: required/);
-});
-
-test('filters run in Envoy order on the external listener: ext_authz, jwt_authn, wasm, router', () => {
-  const config = committed();
-  assert.deepEqual(hcm(config, 'https').http_filters.map((f: any) => f.name), ['envoy.filters.http.ext_authz', 'envoy.filters.http.jwt_authn', 'envoy.filters.http.wasm', 'envoy.filters.http.router']);
-  // The internal (M2M) listener has no ext_authz and no plugin; RBAC checks what jwt_authn verified.
-  assert.deepEqual(hcm(config, 'internal').http_filters.map((f: any) => f.name), ['envoy.filters.http.jwt_authn', 'envoy.filters.http.rbac', 'envoy.filters.http.router']);
-  const ports = Object.fromEntries(config.static_resources.listeners.map((l: any) => [l.name, l.address.socket_address.port_value]));
-  assert.deepEqual(ports, { http: GATEWAY_PORTS.http, https: GATEWAY_PORTS.https, internal: GATEWAY_PORTS.internal });
-  assert.equal(config.admin.address.socket_address.address, '127.0.0.1');
-});
-
-test('the internal listener admits only client-credentials access tokens with the onboarding scope', () => {
-  // jwt_authn alone checks issuer and signature: a user's ID token from the same pool would pass.
-  // The RBAC filter is the Istio AuthorizationPolicy's counterpart (and what the Node gateway's M2M
-  // verifier checks): token_use access, the onboarding scope.
-  const rbac = hcm(committed(), 'internal').http_filters[1].typed_config;
-  assert.equal(rbac.rules.action, 'ALLOW');
-  const guarded = ROUTES.filter((r) => r.listener === 'internal' && r.requireM2mToken);
-  assert.ok(guarded.length > 0);
-  const policy = rbac.rules.policies['m2m-access-token'];
-  const matchers = policy.principals[0].and_ids.ids.map((id: any) => id.sourced_metadata.metadata_matcher);
-  const claims = Object.fromEntries(matchers.map((m: any) => [m.path.map((p: any) => p.key).join('.'), m.value.string_match]));
-  assert.deepEqual(claims['payload.token_use'], { exact: 'access' });
-  assert.ok(new RegExp(claims['payload.scope'].safe_regex.regex).test('openid onboarding/read'));
-  assert.ok(!new RegExp(claims['payload.scope'].safe_regex.regex).test('onboarding/readwrite'));
-  for (const matcher of matchers) assert.equal(matcher.filter, 'envoy.filters.http.jwt_authn');
-  const prefixes = policy.permissions[0].or_rules.rules.map((rule: any) => rule.url_path.path.prefix ?? rule.url_path.path.exact);
-  for (const route of guarded) assert.ok(prefixes.includes(route.prefix), `${route.prefix} guarded`);
-});
-
-test('ext_authz, jwt_authn and wasm carry the shared settings', () => {
-  const [extAuthz, jwt, wasm] = hcm(committed(), 'https').http_filters.map((f: any) => f.typed_config);
-  assert.deepEqual(extAuthz.allowed_headers.patterns.map((p: any) => p.exact), EXT_AUTHZ_DEFAULTS.includeRequestHeadersInCheck);
-  assert.deepEqual(extAuthz.http_service.authorization_response.allowed_upstream_headers.patterns.map((p: any) => p.exact), EXT_AUTHZ_DEFAULTS.headersToUpstreamOnAllow);
-  assert.ok(EXT_AUTHZ_DEFAULTS.headersToUpstreamOnAllow.includes('authorization'), 'the ID token reaches jwt_authn');
-  assert.equal(extAuthz.failure_mode_allow, false);
-  // As the mesh config and the Node gateway: the login service's 503 stays a 503, checks go under the prefix.
-  assert.equal(extAuthz.status_on_error.code, 'ServiceUnavailable');
-  assert.equal(extAuthz.http_service.path_prefix, EXT_AUTHZ_DEFAULTS.pathPrefix);
-  assert.equal(extAuthz.http_service.server_uri.timeout, `${EXT_AUTHZ_DEFAULTS.timeoutMs / 1000}s`);
-  const provider = jwt.providers['id-token'];
-  assert.equal(provider.forward, true);
-  assert.equal(provider.forward_payload_header, 'x-envoy-jwt-payload');
-  assert.equal(provider.payload_in_metadata, 'payload');
-  assert.ok(jwt.rules[0].requires.requires_any.requirements.some((r: any) => 'allow_missing' in r));
-  const vm = wasm.config.vm_config;
-  assert.equal(vm.runtime, 'envoy.wasm.runtime.v8');
-  assert.equal(vm.code.local.filename, 'dist/org-context.wasm');
-  // failure_policy replaces the deprecated fail_open: a VM that fails rejects requests (Istio FAIL_CLOSE).
-  assert.equal(wasm.config.failure_policy, 'FAIL_CLOSED');
-  assert.equal('fail_open' in wasm.config, false);
-  assert.deepEqual(vm.environment_variables.host_env_keys, HOST_ENV_SETTINGS);
-  const inline = Object.keys(vm.environment_variables.key_values);
-  for (const name of inline) assert.ok(PLUGIN_SETTINGS.some((s) => s.env === name && !s.secret), `${name} is not an inline setting of the filter`);
-  const options = defaultEnvoyOptions();
-  options.wasm.env.ORG_COOKIE_SECRETS = 'inline-secret';
-  assert.throws(() => envoyBootstrap(options), /is a secret/);
-});
-
-/** Envoy's first-match route table, applied the way Envoy applies it (path / prefix + prefix_rewrite). */
-function envoyRoute(config: any, listener: string, path: string): { cluster: string; path: string; extAuthz: boolean } | undefined {
-  const pathOnly = path.split('?')[0]!;
-  for (const route of hcm(config, listener).route_config.virtual_hosts[0].routes) {
-    const { match } = route;
-    const matched = match.path !== undefined ? pathOnly === match.path : pathOnly.startsWith(match.prefix);
-    if (!matched) continue;
-    const rewrite = route.route.prefix_rewrite;
-    const matchedPart = match.path ?? match.prefix;
-    const rewritten = rewrite === undefined ? path : rewrite + path.slice(matchedPart.length);
-    return { cluster: route.route.cluster, path: rewritten, extAuthz: !route.typed_per_filter_config?.['envoy.filters.http.ext_authz']?.disabled };
-  }
-  return undefined;
-}
-
-test('Envoy routes the same paths to the same services with the same rewrite as src/topology', () => {
-  const config = committed();
-  const samples = ['/', '/x?y=1', '/user', '/user/', '/user/me?a=b', '/users', '/organisation/select', '/oauth2/callback?code=1', '/oauth2', '/oauth2x', '/onboarding/users/42', '/onboarding', '/onboardingx'];
-  const listeners: [ListenerName, string][] = [['external', 'https'], ['internal', 'internal']];
-  for (const [listener, envoyListener] of listeners) {
-    for (const path of samples) {
-      const expected = matchRoute(listener, path);
-      const actual = envoyRoute(config, envoyListener, path);
-      assert.equal(actual?.cluster, expected?.service, `${listener} ${path}`);
-      if (expected) {
-        assert.equal(actual!.path, rewritePath(expected, path), `${listener} ${path} rewrite`);
-        if (listener === 'external') assert.equal(actual!.extAuthz, expected.extAuthz, `${path} ext_authz`);
-      }
-    }
-  }
-  assert.ok(ROUTES.length > 0);
+  assert.match(errors, /ids\/1\/metadata: deprecated field/);
+  assert.match(errors, /ids\/0\/sourced_metadata\/metadata_matcher: required/);
 });
 
 /** Executable stand-ins at `paths` under `root` (discovery only checks for executable files). */
@@ -248,10 +156,10 @@ const SECRETS = { ORG_COOKIE_SECRETS: JSON.stringify(['validate-only-secret-of-3
  */
 function bootstrapWorkdir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'oc-envoy-validate-'));
-  const defaults = defaultEnvoyOptions();
-  mkdirSync(join(dir, dirname(defaults.wasm.filename)), { recursive: true });
-  copyFileSync(wasmFile!, join(dir, defaults.wasm.filename));
-  ensureLocalCertificates(join(dir, dirname(defaults.tls.privateKey)));
+  const defaults = defaultLocalBindings();
+  mkdirSync(join(dir, dirname(defaults.wasmFile)), { recursive: true });
+  copyFileSync(wasmFile!, join(dir, defaults.wasmFile));
+  ensureLocalCertificates(join(dir, dirname(defaults.gatewayCertificate.privateKey)));
   return dir;
 }
 
@@ -261,19 +169,10 @@ function assertEnvoyAccepts(file: string, cwd: string, env: Record<string, strin
   assert.doesNotMatch(result.output, /Deprecated field/, `${file} uses a deprecated field:\n${result.output}`);
 }
 
-test('real Envoy accepts envoy/envoy.yaml (--mode validate), with no deprecated field', { skip: realSkip }, () => {
-  const dir = bootstrapWorkdir();
-  try {
-    assertEnvoyAccepts(join(REPO_ROOT, ENVOY_FILE), dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
-
 test('real Envoy refuses the bootstrap when the module cannot configure (no ORG_COOKIE_SECRETS): validate runs the filter', { skip: realSkip }, () => {
   const dir = bootstrapWorkdir();
   try {
-    const result = validateWithEnvoy(realEnvoy!.envoy, join(REPO_ROOT, ENVOY_FILE), { cwd: dir, env: { ORG_COOKIE_SECRETS: '' } });
+    const result = validateWithEnvoy(realEnvoy!.envoy, join(REPO_ROOT, ENVOY_FILES.waypoint), { cwd: dir, env: { ORG_COOKIE_SECRETS: '' } });
     assert.equal(result.ok, false, result.output);
     assert.match(result.output, /ORG_COOKIE_SECRETS/);
   } finally {
@@ -281,14 +180,15 @@ test('real Envoy refuses the bootstrap when the module cannot configure (no ORG_
   }
 });
 
-test('real Envoy accepts the bootstrap `oc-edge envoy --config-only` writes', { skip: realSkip }, () => {
+test('real Envoy accepts the bootstraps `oc-edge envoy --config-only` writes', { skip: realSkip }, () => {
   const dir = bootstrapWorkdir();
   try {
-    const out = join(dir, '.data', 'envoy.yaml');
-    const args = ['envoy', '--config-only', '--out', out, '--issuer', 'http://127.0.0.1:9/pool', '--client-id', 'validate-client'];
+    const out = join(dir, '.data');
+    const args = ['envoy', '--config-only', '--out', out, '--issuer', 'http://127.0.0.1:9/pool'];
     const written = spawnSync(process.execPath, [join(REPO_ROOT, 'bin/oc-edge.js'), ...args], { encoding: 'utf8', cwd: dir, timeout: 60_000 });
     assert.equal(written.status, 0, written.stderr);
-    assertEnvoyAccepts(out, dir);
+    assertEnvoyAccepts(join(out, 'envoy-gateway.yaml'), dir);
+    assertEnvoyAccepts(join(out, 'envoy-waypoint.yaml'), dir);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -306,10 +206,12 @@ test('real Envoy accepts the smoke test’s Istio-style bootstrap (tests/envoy/f
 });
 
 test('the local defaults match the harness (issuer, client id, plugin settings of the local overlay)', async () => {
-  const { DEFAULT_USER_POOL_ID } = await import('../../src/harness/idp/index.ts');
-  const { APP_CLIENT_ID } = await import('../../src/harness/stack.ts');
-  const options = defaultEnvoyOptions();
-  assert.equal(options.jwt.issuer, `http://127.0.0.1:${serviceByName("identity-provider").port}/${DEFAULT_USER_POOL_ID}`);
-  assert.deepEqual(options.jwt.audiences, [APP_CLIENT_ID]);
-  assert.ok(options.wasm.env.BOOTSTRAPPED_ORGANISATIONS, 'no bootstrapped organisations from the local overlay');
+  const { USER_POOL_ID: DEFAULT_USER_POOL_ID, APP_CLIENT_ID } = await import('../../src/topology/waypoint.ts');
+  const waypoint = committed('waypoint');
+  const chain = waypoint.static_resources.listeners[0].filter_chains[0].filters[0].typed_config;
+  const provider = chain.http_filters.find((f: any) => f.name === 'envoy.filters.http.jwt_authn').typed_config.providers['id-token-0'];
+  assert.equal(provider.issuer, `http://127.0.0.1:${serviceByName("identity-provider").port}/${DEFAULT_USER_POOL_ID}`);
+  assert.deepEqual(provider.audiences, [APP_CLIENT_ID]);
+  const wasm = chain.http_filters.find((f: any) => f.name === 'oneconnect.org-context').typed_config.config;
+  assert.ok(wasm.vm_config.environment_variables.key_values.BOOTSTRAPPED_ORGANISATIONS, 'no bootstrapped organisations from the local overlay');
 });

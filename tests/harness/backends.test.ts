@@ -7,6 +7,7 @@ import { startOrganisationBackend } from '../../src/harness/organisation-backend
 import { startUserBackend } from '../../src/harness/user-backend/index.ts';
 import { startDashboard } from '../../src/harness/dashboard/index.ts';
 import type { RunningService } from '../../src/harness/common/listen.ts';
+import { JWT_PAYLOAD_HEADER } from '../../src/topology/waypoint.ts';
 
 const payload = (claims: object) => Buffer.from(JSON.stringify(claims)).toString('base64url');
 const ada = payload({ sub: 'user-ada', email: 'ada@acme.example', 'cognito:username': 'ada', userType: 'admin' });
@@ -31,7 +32,7 @@ describe('feature-organisation-backend', () => {
   after(() => backend.close());
 
   test('GET / lists the caller’s organisations and what the gateway selected', async () => {
-    const response = await request(`${backend.url}/`, { headers: { ...gatewayHeaders, 'x-envoy-jwt-payload': ada, 'x-currently-selected-organisation': 'org-acme', 'x-supported-features': 'a,b' } });
+    const response = await request(`${backend.url}/`, { headers: { ...gatewayHeaders, [JWT_PAYLOAD_HEADER]: ada, 'x-currently-selected-organisation': 'org-acme', 'x-supported-features': 'a,b' } });
     assert.equal(response.statusCode, 200);
     assert.deepEqual(await response.body.json(), {
       organisations: [{ id: 'org-acme', name: 'Acme' }, { id: 'org-globex', name: 'org-globex' }],
@@ -49,7 +50,7 @@ describe('feature-organisation-backend', () => {
   test('POST /select sets the cookie exactly as cookie-parser signs it, with the current secret', async () => {
     const response = await request(`${backend.url}/select`, {
       method: 'POST',
-      headers: { ...gatewayHeaders, 'x-envoy-jwt-payload': ada, 'content-type': 'application/json', 'sec-fetch-site': 'same-origin' },
+      headers: { ...gatewayHeaders, [JWT_PAYLOAD_HEADER]: ada, 'content-type': 'application/json', 'sec-fetch-site': 'same-origin' },
       body: JSON.stringify({ id: 'org-globex' }),
     });
     assert.equal(response.statusCode, 200);
@@ -66,7 +67,7 @@ describe('feature-organisation-backend', () => {
   test('a plain form POST gets a 303 back to the dashboard', async () => {
     const response = await request(`${backend.url}/select`, {
       method: 'POST',
-      headers: { ...gatewayHeaders, 'x-envoy-jwt-payload': ada, 'content-type': 'application/x-www-form-urlencoded', origin: 'https://localhost:8443' },
+      headers: { ...gatewayHeaders, [JWT_PAYLOAD_HEADER]: ada, 'content-type': 'application/x-www-form-urlencoded', origin: 'https://localhost:8443' },
       body: 'organisation=org-acme',
     });
     assert.equal(response.statusCode, 303);
@@ -83,7 +84,7 @@ describe('feature-organisation-backend', () => {
     test(`POST /select refuses ${name} and sets nothing`, async () => {
       const response = await request(`${backend.url}/select`, {
         method: 'POST',
-        headers: { ...gatewayHeaders, 'x-envoy-jwt-payload': ada, 'content-type': 'application/json', ...headers },
+        headers: { ...gatewayHeaders, [JWT_PAYLOAD_HEADER]: ada, 'content-type': 'application/json', ...headers },
         body: JSON.stringify(body),
       });
       assert.equal(response.statusCode, status);
@@ -96,7 +97,7 @@ describe('feature-organisation-backend', () => {
     failDirectory = true;
     const response = await request(`${backend.url}/select`, {
       method: 'POST',
-      headers: { ...gatewayHeaders, 'x-envoy-jwt-payload': ada, 'content-type': 'application/json' },
+      headers: { ...gatewayHeaders, [JWT_PAYLOAD_HEADER]: ada, 'content-type': 'application/json' },
       body: JSON.stringify({ id: 'org-acme' }),
     });
     failDirectory = false;
@@ -115,7 +116,7 @@ describe('feature-user-backend', () => {
 
   test('GET /me reports the verified claims and the injected organisation and features', async () => {
     const response = await request(`${backend.url}/me`, {
-      headers: { 'x-envoy-jwt-payload': ada, 'x-currently-selected-organisation': 'org-acme', 'x-supported-features': 'reports,billing' },
+      headers: { [JWT_PAYLOAD_HEADER]: ada, 'x-currently-selected-organisation': 'org-acme', 'x-supported-features': 'reports,billing' },
     });
     assert.deepEqual(await response.body.json(), {
       sub: 'user-ada',
@@ -128,7 +129,7 @@ describe('feature-user-backend', () => {
   });
 
   test('GET /me without the payload header → 401', async () => {
-    const response = await request(`${backend.url}/me`, { headers: { 'x-envoy-jwt-payload': 'not json!' } });
+    const response = await request(`${backend.url}/me`, { headers: { [JWT_PAYLOAD_HEADER]: 'not json!' } });
     assert.equal(response.statusCode, 401);
     await response.body.dump();
   });
@@ -160,7 +161,7 @@ describe('dashboard', () => {
   test('shows what the gateway injected, escaped, under a strict CSP', async () => {
     const hostile = payload({ sub: 'u', email: '<img src=x onerror=alert(1)>', userType: 'member' });
     const response = await request(`${dashboard.url}/`, {
-      headers: { 'x-envoy-jwt-payload': hostile, 'x-currently-selected-organisation': 'org-acme', 'x-supported-features': 'reports,<b>x</b>' },
+      headers: { [JWT_PAYLOAD_HEADER]: hostile, 'x-currently-selected-organisation': 'org-acme', 'x-supported-features': 'reports,<b>x</b>' },
     });
     const html = await response.body.text();
     assert.match(String(response.headers['content-security-policy']), /script-src 'self'/);

@@ -8,10 +8,11 @@ import { describe, test } from 'node:test';
 import { Command } from 'commander';
 import { Agent, request } from 'undici';
 import { register } from '../../scripts/commands/start.ts';
+import { FILTER_WASM, REPO_ROOT } from '../../scripts/lib/artifacts.ts';
 
-const ROOT = new URL('../../', import.meta.url).pathname;
+const ROOT = REPO_ROOT;
 const CLI = [process.execPath, '--import', 'tsx', join(ROOT, 'scripts/oc-edge.ts')];
-const WASM = join(ROOT, 'dist/org-context.wasm');
+const WASM = FILTER_WASM.absolute;
 
 function run(args: string[], env: Record<string, string | undefined> = {}) {
   const result = spawnSync(CLI[0]!, [...CLI.slice(1), ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 30_000 });

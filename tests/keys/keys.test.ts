@@ -12,9 +12,10 @@ import { initKeys, loadSecrets, rotateKeys, readKeyFile, KeyFileError, fingerpri
 import { secretManifest, COOKIE_SECRET_NAME, SECRETS_ARRAY_KEY } from '../../src/keys/secret-manifest.ts';
 import { waypointEnv } from '../../scripts/lib/render/check.ts';
 import { parseObjects } from '../../scripts/lib/render/schema.ts';
+import { REPO_ROOT } from '../../scripts/lib/artifacts.ts';
 
 const run = promisify(execFile);
-const root = new URL('../../', import.meta.url).pathname;
+const root = REPO_ROOT;
 const cli = join(root, 'bin/oc-edge.js');
 
 function withDir(fn: (dir: string) => Promise<void> | void) {

@@ -17,15 +17,16 @@ import { writeLayout, layoutManifest, readLayoutBlob } from '../../scripts/lib/o
 import { parseReference, wasmPluginUrl } from '../../scripts/lib/oci/reference.ts';
 import { RegistryClient, parseChallenge } from '../../scripts/lib/oci/registry.ts';
 import { untarFile } from '../../scripts/lib/oci/tar.ts';
+import { FILTER_WASM, REPO_ROOT } from '../../scripts/lib/artifacts.ts';
 
 const run = promisify(execFile);
-const root = new URL('../../', import.meta.url).pathname;
+const root = REPO_ROOT;
 const registryTool = requireTool('docker-registry', 'registry');
 const skopeo = requireTool('skopeo');
 
 /** The real filter when it has been built; otherwise a valid module header with varied bytes. */
 function sampleWasm(): Buffer {
-  const built = join(root, 'dist/org-context.wasm');
+  const built = FILTER_WASM.absolute;
   if (existsSync(built)) return readFileSync(built);
   const body = Buffer.alloc(70_000);
   for (let i = 0; i < body.length; i++) body[i] = (i * 31 + 7) & 0xff;

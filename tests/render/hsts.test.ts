@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { ManifestValidator, type K8sObject } from '../../scripts/lib/render/schema.ts';
 import { httpRoute } from '../../scripts/lib/render/manifests.ts';
-import { REPO_ROOT } from '../../scripts/lib/render/render.ts';
+import { REPO_ROOT } from '../../scripts/lib/artifacts.ts';
 import { HSTS_HEADER, ROUTES, responseHeaderFilters } from '../../src/topology/index.ts';
 
 const EXPECTED = { type: 'ResponseHeaderModifier', responseHeaderModifier: { set: [{ name: 'Strict-Transport-Security', value: 'max-age=31536000; includeSubDomains' }] } };

@@ -10,11 +10,13 @@ import { parse } from 'yaml';
 import { requireTool } from '../support/tools.ts';
 import { CrdValidator, parseObjects, type K8sObject } from '../../scripts/lib/render/schema.ts';
 import { checkReferences } from '../../scripts/lib/render/check.ts';
-import { OVERLAYS, REPO_ROOT, kustomize, overlayDir, staleGeneratedFiles } from '../../scripts/lib/render/render.ts';
+import { OVERLAYS, kustomize, overlayDir, staleGeneratedFiles } from '../../scripts/lib/render/render.ts';
+import { REPO_ROOT } from '../../scripts/lib/artifacts.ts';
 import { extAuthzServices } from '../../scripts/lib/render/manifests.ts';
 import { ROUTES } from '../../src/topology/index.ts';
-import { EXT_AUTHZ_DEFAULTS } from '../../src/gateway/ext-authz.ts';
+import { EXT_AUTHZ_DEFAULTS } from '../../src/gateway/filters/ext-authz.ts';
 import { SETTINGS, parseDuration } from '../../src/login/config.ts';
+import { JWT_PAYLOAD_HEADER } from '../../src/topology/waypoint.ts';
 
 const kubectl = requireTool('kubectl');
 const meshValues = parse(readFileSync(join(REPO_ROOT, 'istio/mesh/istiod-values.yaml'), 'utf8'));
@@ -104,7 +106,7 @@ test('production: the shapes the issue asks for', { skip: kubectl.skip }, async 
   const auth = byKind(objects, 'RequestAuthentication', 'id-token').spec.jwtRules[0];
   assert.match(auth.issuer, /^https:\/\/cognito-idp\.[a-z0-9-]+\.amazonaws\.com\/[a-z0-9-]+_[A-Za-z0-9]+$/);
   assert.equal(auth.forwardOriginalToken, true);
-  assert.equal(auth.outputPayloadToHeader, 'x-envoy-jwt-payload');
+  assert.equal(auth.outputPayloadToHeader, JWT_PAYLOAD_HEADER);
   assert.deepEqual(auth.fromHeaders, [{ name: 'Authorization', prefix: 'Bearer ' }]);
   // One HTTPRoute per topology route, rewriting as the topology says.
   for (const route of ROUTES) {

@@ -6,9 +6,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
-import { kustomize, overlayDir, REPO_ROOT } from '../../scripts/lib/render/render.ts';
+import { kustomize, overlayDir } from '../../scripts/lib/render/render.ts';
+import { REPO_ROOT } from '../../scripts/lib/artifacts.ts';
 import { pluginEnvironment } from '../../src/harness/plugin-env.ts';
 import { MEMBERSHIP_CLAIM } from '../../src/enrichment/index.ts';
+import { JWT_PAYLOAD_HEADER } from '../../src/topology/waypoint.ts';
 
 type Obj = { kind: string; metadata: { name: string }; spec: any };
 const objects = async (overlay: string) => parseAllDocuments(await kustomize(overlayDir(overlay))).map((d) => d.toJS() as Obj);
@@ -29,10 +31,10 @@ test('the local overlay keeps it a setting (off unless --membership-check)', asy
 test('the ID token payload reaches the filter: jwt_authn header and metadata, claims source metadata', async () => {
   const objs = await objects('production');
   const rule = objs.find((o) => o.kind === 'RequestAuthentication' && o.metadata.name === 'id-token')!.spec.jwtRules[0];
-  assert.equal(rule.outputPayloadToHeader, 'x-envoy-jwt-payload');
+  assert.equal(rule.outputPayloadToHeader, JWT_PAYLOAD_HEADER);
   assert.equal(rule.outputClaimToHeaders, undefined, 'no claim filtering: the whole payload goes on');
   assert.equal(pluginEnv(objs).find((e) => e.name === 'JWT_CLAIMS_SOURCE')?.value, 'metadata');
-  const envoy = readFileSync(join(REPO_ROOT, 'envoy/envoy.yaml'), 'utf8');
-  assert.match(envoy, /forward_payload_header: x-envoy-jwt-payload/);
+  const envoy = readFileSync(join(REPO_ROOT, 'envoy/waypoint.yaml'), 'utf8');
+  assert.match(envoy, new RegExp(`forward_payload_header: ${JWT_PAYLOAD_HEADER}`));
   assert.match(envoy, /payload_in_metadata: payload/);
 });

@@ -12,7 +12,7 @@ import { CelRules } from '../../scripts/lib/render/cel.ts';
 import { parseRequestUri } from '../../scripts/lib/render/cel-k8s-url.ts';
 import { closure, refreshCrds, refreshKubernetes } from '../../scripts/schemas/refresh.ts';
 import { httpRoute, service } from '../../scripts/lib/render/manifests.ts';
-import { REPO_ROOT } from '../../scripts/lib/render/render.ts';
+import { REPO_ROOT } from '../../scripts/lib/artifacts.ts';
 import { ROUTES } from '../../src/topology/index.ts';
 
 let shared: ManifestValidator | undefined;

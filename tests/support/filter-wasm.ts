@@ -2,8 +2,9 @@
 // skips without it, and under CI=true a missing build is an error, like a missing tool
 // (tests/support/tools.ts). OC_FILTER_WASM points every suite at another build.
 import { existsSync } from 'node:fs';
+import { FILTER_WASM } from '../../scripts/lib/artifacts.ts';
 
-const RELEASE = new URL('../../dist/org-context.wasm', import.meta.url).pathname;
+const RELEASE = FILTER_WASM.absolute;
 
 export function filterWasm(): { path?: string; skip?: string } {
   const path = process.env.OC_FILTER_WASM || RELEASE;

@@ -6,8 +6,9 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { crc32, deflateRawSync } from 'node:zlib';
 import { build } from 'esbuild';
+import { DIST_DIR_ABSOLUTE, ENRICHMENT_MODULE, ENRICHMENT_ZIP, REPO_ROOT } from '../artifacts.ts';
 
-const root = resolve(new URL('../../..', import.meta.url).pathname);
+const root = resolve(REPO_ROOT);
 const entry = join(root, 'src/enrichment/handler.ts');
 
 export interface BundleResult {
@@ -20,7 +21,7 @@ export interface BundleResult {
 
 export async function bundleEnrichment(outDir: string): Promise<BundleResult> {
   mkdirSync(outDir, { recursive: true });
-  const modulePath = join(outDir, 'enrichment.mjs');
+  const modulePath = join(outDir, ENRICHMENT_MODULE.file);
   const result = await build({
     entryPoints: [entry],
     outfile: modulePath,
@@ -40,7 +41,7 @@ export async function bundleEnrichment(outDir: string): Promise<BundleResult> {
   }
   const code = readFileSync(modulePath);
   const zip = zipOneFile('index.mjs', code);
-  const file = join(outDir, 'enrichment.zip');
+  const file = join(outDir, ENRICHMENT_ZIP.file);
   writeFileSync(file, zip);
   return { file, bytes: zip.length, module: modulePath };
 }
@@ -105,6 +106,6 @@ export function zipOneFile(name: string, data: Buffer): Buffer {
 
 // `tsx scripts/lib/build/enrichment.ts [outDir]` bundles on its own (default dist/).
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const out = await bundleEnrichment(resolve(process.argv[2] ?? join(root, 'dist')));
+  const out = await bundleEnrichment(resolve(process.argv[2] ?? DIST_DIR_ABSOLUTE));
   process.stdout.write(`${relative(process.cwd(), out.file)} (${out.bytes} bytes)\n`);
 }

@@ -3,15 +3,8 @@
 // AssemblyScript compiler's API, so other commands (cookie verify, bench, start) can build on
 // demand. Compile errors fail with the compiler's own diagnostics.
 import { mkdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { DIST_DIR_ABSOLUTE, FILTER_DEBUG_WASM, FILTER_WASM, HOST_CALLS_WASM, NOOP_WASM, REPO_ROOT as root } from '../artifacts.ts';
 
-const root = new URL('../../..', import.meta.url).pathname;
-
-export const FILTER_WASM = join(root, 'dist/org-context.wasm');
-export const FILTER_DEBUG_WASM = join(root, 'dist/org-context.debug.wasm');
-export const NOOP_WASM = join(root, 'dist/noop.wasm');
-/** The bench's host-call baseline: exactly the host calls of a cached valid cookie, nothing else. */
-export const HOST_CALLS_WASM = join(root, 'dist/host-calls.wasm');
 /**
  * The release module's size budget (issue 2: "≤ 24 KB", read the strict way, 24,000 bytes): the
  * build reports it, tests/filter/interop.test.ts enforces it.
@@ -32,10 +25,10 @@ interface Target {
 }
 
 const TARGETS: Target[] = [
-  { name: 'org-context (release)', entry: 'assembly/index.ts', target: 'release', outFile: FILTER_WASM },
-  { name: 'org-context (debug)', entry: 'assembly/index.ts', target: 'debug', outFile: FILTER_DEBUG_WASM },
-  { name: 'noop (release)', entry: 'assembly/noop.ts', target: 'release', outFile: NOOP_WASM },
-  { name: 'host-calls (release)', entry: 'assembly/host-calls.ts', target: 'release', outFile: HOST_CALLS_WASM },
+  { name: 'org-context (release)', entry: 'assembly/index.ts', target: 'release', outFile: FILTER_WASM.absolute },
+  { name: 'org-context (debug)', entry: 'assembly/index.ts', target: 'debug', outFile: FILTER_DEBUG_WASM.absolute },
+  { name: 'noop (release)', entry: 'assembly/noop.ts', target: 'release', outFile: NOOP_WASM.absolute },
+  { name: 'host-calls (release)', entry: 'assembly/host-calls.ts', target: 'release', outFile: HOST_CALLS_WASM.absolute },
 ];
 
 export class BuildError extends Error {
@@ -58,7 +51,7 @@ async function compile(target: Target): Promise<BuiltModule> {
 
 /** Builds dist/org-context.wasm, dist/org-context.debug.wasm, dist/noop.wasm and dist/host-calls.wasm. */
 export async function buildFilter(): Promise<BuiltModule[]> {
-  mkdirSync(join(root, 'dist'), { recursive: true });
+  mkdirSync(DIST_DIR_ABSOLUTE, { recursive: true });
   const built: BuiltModule[] = [];
   // One after the other: the compiler is CPU-bound and the machine is shared.
   for (const target of TARGETS) built.push(await compile(target));
@@ -68,9 +61,9 @@ export async function buildFilter(): Promise<BuiltModule[]> {
 /** The release module, built first if it is missing. */
 export async function ensureFilterBuilt(): Promise<string> {
   try {
-    statSync(FILTER_WASM);
+    statSync(FILTER_WASM.absolute);
   } catch {
     await buildFilter();
   }
-  return FILTER_WASM;
+  return FILTER_WASM.absolute;
 }

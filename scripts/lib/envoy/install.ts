@@ -10,6 +10,9 @@ import {
   FUNC_E_MIN_GO,
   FUNC_E_MODULE,
   FUNC_E_VERSION,
+  OAUTH2_PROXY_MIN_GO,
+  OAUTH2_PROXY_MODULE,
+  OAUTH2_PROXY_VERSION,
   compareVersions,
   parseEnvoyVersion,
   specLabel,
@@ -144,14 +147,14 @@ function goVersion(go: string): string | undefined {
   return result.status === 0 ? /^go(\d+\.\d+(?:\.\d+)?)/.exec(result.stdout.trim())?.[1] : undefined;
 }
 
-function findGo(env: Env): string {
+function findGo(env: Env, tool = `func-e ${FUNC_E_VERSION}`, minGo = FUNC_E_MIN_GO): string {
   const candidates = [env.OC_GO, findOnPath('go', env), '/usr/local/go/bin/go'].filter((c): c is string => Boolean(c) && existsSync(c!));
   for (const go of candidates) {
     const version = goVersion(go);
-    if (version && compareVersions(version, FUNC_E_MIN_GO) >= 0) return go;
+    if (version && compareVersions(version, minGo) >= 0) return go;
   }
   const seen = candidates.map((go) => `${go} (${goVersion(go) ?? 'does not run'})`).join(', ') || 'none';
-  throw new InstallError(`func-e ${FUNC_E_VERSION} needs Go ≥ ${FUNC_E_MIN_GO} to build; found: ${seen}. Install Go from https://go.dev/dl or set OC_GO=/path/to/go`);
+  throw new InstallError(`${tool} needs Go ≥ ${minGo} to build; found: ${seen}. Install Go from https://go.dev/dl or set OC_GO=/path/to/go`);
 }
 
 function funcEReportsPinned(funcE: string): boolean {
@@ -172,6 +175,26 @@ export function installFuncE(layout: ToolsLayout, say: Say, env: Env = process.e
   });
   if (!funcEReportsPinned(layout.funcE)) throw new InstallError(`${layout.funcE} does not report ${FUNC_E_VERSION} after go install`);
   return { funcE: layout.funcE, reused: false };
+}
+
+function oauth2ProxyReportsPinned(binary: string): boolean {
+  const result = run(binary, ['--version']);
+  return result.status === 0 && result.stdout.includes(`oauth2-proxy ${OAUTH2_PROXY_VERSION}`);
+}
+
+/** oauth2-proxy for the login bench's side-by-side case, built like func-e (same Go, same GOBIN). */
+export function installOauth2Proxy(layout: ToolsLayout, say: Say, env: Env = process.env): { oauth2Proxy: string; reused: boolean; seconds: number } {
+  if (oauth2ProxyReportsPinned(layout.oauth2Proxy)) return { oauth2Proxy: layout.oauth2Proxy, reused: true, seconds: 0 };
+  const go = findGo(env, `oauth2-proxy ${OAUTH2_PROXY_VERSION}`, OAUTH2_PROXY_MIN_GO);
+  say(`go install ${OAUTH2_PROXY_MODULE}@${OAUTH2_PROXY_VERSION} (with ${go}; about 2 min with a fresh module cache on 2 cores)`);
+  mkdirSync(layout.binDir, { recursive: true });
+  const started = Date.now();
+  // pkg/version.VERSION is what oauth2-proxy's Makefile sets: `--version` then names the pin.
+  runShown(`go install ${OAUTH2_PROXY_MODULE}@${OAUTH2_PROXY_VERSION}`, go, ['install', `-ldflags=-X ${OAUTH2_PROXY_MODULE}/pkg/version.VERSION=${OAUTH2_PROXY_VERSION}`, `${OAUTH2_PROXY_MODULE}@${OAUTH2_PROXY_VERSION}`], {
+    env: { ...process.env, ...env, GOBIN: layout.binDir, GOTOOLCHAIN: 'local' },
+  });
+  if (!oauth2ProxyReportsPinned(layout.oauth2Proxy)) throw new InstallError(`${layout.oauth2Proxy} does not report ${OAUTH2_PROXY_VERSION} after go install`);
+  return { oauth2Proxy: layout.oauth2Proxy, reused: false, seconds: (Date.now() - started) / 1000 };
 }
 
 /**

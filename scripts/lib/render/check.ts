@@ -7,7 +7,7 @@ import { PLUGIN_SETTINGS } from '../../../src/topology/plugin-settings.ts';
 import { COOKIE_SECRET_NAME, SECRETS_ARRAY_KEY } from '../../../src/keys/secret-manifest.ts';
 import { K8S, serviceHost } from './manifests.ts';
 import { describe, type K8sObject } from './schema.ts';
-import { serviceByName } from '../../../src/topology/index.ts';
+import { EXT_AUTHZ_DEFAULTS, serviceByName } from '../../../src/topology/index.ts';
 
 type Obj = K8sObject & { spec?: any; data?: Record<string, string> };
 interface Ref { group?: string; kind?: string; name: string; namespace?: string; sectionName?: string; port?: number }
@@ -236,8 +236,12 @@ function checkExtAuthz(objects: readonly Obj[], meshValues: any): string[] {
     if (provider.envoyExtAuthzHttp?.service !== serviceHost('login-service') || provider.envoyExtAuthzHttp?.port !== login.port) {
       problems.push(`provider ${provider.name} must point at ${serviceHost('login-service')}:${login.port}`);
     }
-    if (!(provider.envoyExtAuthzHttp?.headersToUpstreamOnAllow ?? []).includes('authorization')) {
-      problems.push(`provider ${provider.name} must send the authorization header upstream on allow`);
+    // The check's 200 sets both on the forwarded request (src/topology/ext-authz.ts): the ID token
+    // as authorization, and the cookie header rewritten without the login service's own cookies.
+    // A provider that drops `cookie` would hand the backends the session cookie (docs/gateway.md).
+    const toUpstream = (provider.envoyExtAuthzHttp?.headersToUpstreamOnAllow ?? []) as unknown[];
+    for (const header of EXT_AUTHZ_DEFAULTS.headersToUpstreamOnAllow) {
+      if (!toUpstream.includes(header)) problems.push(`provider ${provider.name} must send the ${header} header upstream on allow`);
     }
     // The internal gateway's M2M routes stay outside the login check.
     const targets = ((policy.spec?.targetRefs ?? []) as Ref[]).map((t) => t.name);

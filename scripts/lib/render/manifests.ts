@@ -6,7 +6,7 @@
 // in istio/base/*.yaml: they hold deployment choices, not topology.
 import { stringify } from 'yaml';
 import { ROUTES, SERVICES, responseHeaderFilters, serviceByName, type Route, type ServiceName } from '../../../src/topology/index.ts';
-import { EXT_AUTHZ_DEFAULTS } from '../../../src/gateway/ext-authz.ts';
+import { EXT_AUTHZ_DEFAULTS } from '../../../src/gateway/filters/ext-authz.ts';
 
 /** Kubernetes names the manifests share. Kept here (not in src/topology): only the cluster needs them. */
 export const K8S = {
@@ -145,7 +145,7 @@ export function m2mPolicies(): Record<string, unknown>[] {
 
 /**
  * The meshConfig fragment (Helm values for istiod) that declares the login service as a provider.
- * Every ext_authz setting is EXT_AUTHZ_DEFAULTS (src/gateway/ext-authz.ts), so the Node
+ * Every ext_authz setting is EXT_AUTHZ_DEFAULTS (src/gateway/filters/ext-authz.ts), so the Node
  * gateway, envoy/ and the mesh agree. Envoy always adds host, method, path and authorization to the
  * check; the original path and query are the check request's own path (after `pathPrefix`).
  */

@@ -5,11 +5,11 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { generatedIstioFiles } from './manifests.ts';
-import { ENVOY_FILE, envoyYaml } from '../envoy/bootstrap.ts';
+import { envoyFiles } from '../envoy/bootstrap.ts';
 import { PLUGIN_SETTINGS_AS_FILE, pluginSettingsAs } from './plugin-settings-as.ts';
+import { REPO_ROOT } from '../artifacts.ts';
 
 const run = promisify(execFile);
-export const REPO_ROOT = new URL('../../../', import.meta.url).pathname;
 export const OVERLAYS = ['local', 'production'] as const;
 
 export async function kustomize(dir: string, kubectl = 'kubectl'): Promise<string> {
@@ -22,11 +22,12 @@ export function overlayDir(overlay: string, root = REPO_ROOT): string {
 }
 
 /**
- * Every file `oc-edge render` writes from src/topology: istio/ parts, envoy/envoy.yaml and the
+ * Every file `oc-edge render` writes: istio/ parts from src/topology, envoy/ (translated from the
+ * rendered local overlay) and the
  * filter's AssemblyScript list of its settings.
  */
 export function generatedFiles(): Map<string, string> {
-  return new Map([...generatedIstioFiles(), [ENVOY_FILE, envoyYaml()], [PLUGIN_SETTINGS_AS_FILE, pluginSettingsAs()]]);
+  return new Map([...generatedIstioFiles(), ...envoyFiles(), [PLUGIN_SETTINGS_AS_FILE, pluginSettingsAs()]]);
 }
 
 /** Generated files whose committed content differs from what the topology produces now. */

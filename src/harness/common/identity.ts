@@ -2,10 +2,12 @@
 // payload header is the verified token's payload (jwt_authn strips client copies); the
 // organisation and features headers are the org-context filter's (it strips client copies).
 import type { Request } from 'express';
+import { pluginSettingDefault } from '../../topology/plugin-settings.ts';
+import { JWT_PAYLOAD_HEADER } from '../../topology/waypoint.ts';
 
-export const PAYLOAD_HEADER = 'x-envoy-jwt-payload';
-export const ORG_HEADER = 'x-currently-selected-organisation';
-export const FEATURES_HEADER = 'x-supported-features';
+// The filter's default header names, which istio/base/wasmplugin.yaml sets as well.
+export const ORG_HEADER = pluginSettingDefault('ORG_HEADER');
+export const FEATURES_HEADER = pluginSettingDefault('FEATURES_HEADER');
 
 export interface Caller {
   sub: string;
@@ -14,7 +16,7 @@ export interface Caller {
 
 /** The verified claims, or undefined when the gateway let the request through without a token. */
 export function callerOf(req: Request): Caller | undefined {
-  const header = req.get(PAYLOAD_HEADER);
+  const header = req.get(JWT_PAYLOAD_HEADER);
   if (!header || !/^[A-Za-z0-9_-]+$/.test(header)) return undefined;
   try {
     const claims = JSON.parse(Buffer.from(header, 'base64url').toString('utf8')) as unknown;

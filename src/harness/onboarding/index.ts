@@ -5,11 +5,9 @@ import express, { type Request, type Response, type NextFunction } from 'express
 import { listenApp } from '../common/listen.ts';
 import { loadSeed, type SeedUser } from '../seed/index.ts';
 import { bearerToken, createM2mVerifier, M2mTokenError, type M2mVerifier } from './verify.ts';
+import { ONBOARDING_SCOPE } from '../../topology/waypoint.ts';
 
 export { verifyM2mToken, createM2mVerifier, bearerToken, M2mTokenError, type M2mToken, type M2mVerifyOptions, type M2mVerifier } from './verify.ts';
-
-/** The scope the M2M client must hold (a Cognito resource-server scope). */
-export const ONBOARDING_SCOPE = 'onboarding/read';
 
 export interface OnboardingUserRecord {
   id: string;

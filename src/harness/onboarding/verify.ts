@@ -3,6 +3,7 @@
 // the pool's issuer with `token_use: access` and the granted scopes in `scope`; it has no `aud`
 // (Cognito puts the client in `client_id`), so audience is only checked when asked for.
 import { createRemoteJWKSet, jwtVerify, errors as joseErrors, type JWTPayload } from 'jose';
+import { cognitoJwksUri } from '../../topology/waypoint.ts';
 
 export interface M2mVerifyOptions {
   issuer: string;
@@ -38,7 +39,7 @@ export type M2mVerifier = (token: string) => Promise<M2mToken>;
 
 /** A verifier with its own cached JWKS (refetched by jose when an unknown `kid` appears). */
 export function createM2mVerifier(options: M2mVerifyOptions): M2mVerifier {
-  const jwksUri = options.jwksUri ?? `${options.issuer.replace(/\/+$/, '')}/.well-known/jwks.json`;
+  const jwksUri = options.jwksUri ?? cognitoJwksUri(options.issuer.replace(/\/+$/, ''));
   const jwks = createRemoteJWKSet(new URL(jwksUri), { timeoutDuration: 2000, cooldownDuration: 5000 });
   return async (token: string): Promise<M2mToken> => {
     if (typeof token !== 'string' || token.length === 0) throw new M2mTokenError('invalid_token', 'no bearer token');

@@ -7,6 +7,7 @@ import * as oidc from 'openid-client';
 import { verifyM2mToken } from '../../../src/harness/onboarding/index.ts';
 import { closedPortUrl } from '../../enrichment/support.ts';
 import { ADMIN, APP, Browser, decodePayload, login, LOGOUT_URI, M2M, MEMBER, REDIRECT_URI, startLogin, startStack, submitLogin, type Stack } from './support.ts';
+import { ONBOARDING_SCOPE, USER_POOL_ID } from '../../../src/topology/waypoint.ts';
 
 type Claims = Record<string, unknown>;
 
@@ -38,7 +39,7 @@ describe('login through the stand-in (V2 trigger)', () => {
     assert.deepEqual(claims['cognito:groups'], ['admins']);
     assert.equal(typeof claims.auth_time, 'number');
     assert.ok(result.tokens!.refresh_token, 'a refresh token comes with every code exchange');
-    assert.match(stack.idp.issuer, /\/eu-west-1_OneConnect$/);
+    assert.ok(stack.idp.issuer.endsWith(`/${USER_POOL_ID}`), stack.idp.issuer);
   });
 
   it('a member gets userType member and no groups claim', async () => {
@@ -54,7 +55,7 @@ describe('login through the stand-in (V2 trigger)', () => {
     assert.equal(entries.length, before + 1);
     const entry = entries.at(-1)!;
     assert.equal(entry.eventVersion, '2');
-    assert.equal(entry.userPoolId, 'eu-west-1_OneConnect');
+    assert.equal(entry.userPoolId, USER_POOL_ID);
     assert.equal(entry.clientId, APP.clientId);
     assert.equal(entry.userId, MEMBER.id);
     assert.match(String(entry.requestId), /^[0-9a-f-]{36}$/);
@@ -159,12 +160,12 @@ describe('login through the stand-in (V2 trigger)', () => {
 
   it('M2M access tokens are Cognito-shaped JWTs that onboarding accepts, and ID tokens are not', async () => {
     const m2m = await oidc.discovery(new URL(stack.idp.issuer), M2M.clientId, M2M.clientSecret, undefined, { execute: [oidc.allowInsecureRequests] });
-    const { access_token: token } = await oidc.clientCredentialsGrant(m2m, { scope: 'onboarding/read' });
-    const claims = await verifyM2mToken(token, { issuer: stack.idp.issuer, jwksUri: stack.idp.jwksUri, scope: 'onboarding/read' });
+    const { access_token: token } = await oidc.clientCredentialsGrant(m2m, { scope: ONBOARDING_SCOPE });
+    const claims = await verifyM2mToken(token, { issuer: stack.idp.issuer, jwksUri: stack.idp.jwksUri, scope: ONBOARDING_SCOPE });
     assert.equal(claims.token_use, 'access');
     assert.equal(claims.client_id, M2M.clientId);
     assert.equal(claims.sub, M2M.clientId);
-    assert.equal(claims.scope, 'onboarding/read');
+    assert.equal(claims.scope, ONBOARDING_SCOPE);
     const ok = await fetch(`${stack.onboarding.url}/users/${ADMIN.id}`, { headers: { authorization: `Bearer ${token}` } });
     assert.equal(ok.status, 200);
     assert.deepEqual(await ok.json(), { id: ADMIN.id, email: ADMIN.email, privilege: 'ORG_ADMIN', organisations: ['org-acme', 'org-globex'] });
@@ -174,7 +175,7 @@ describe('login through the stand-in (V2 trigger)', () => {
   });
 
   it('the app client cannot use client credentials', async () => {
-    await assert.rejects(oidc.clientCredentialsGrant(stack.config, { scope: 'onboarding/read' }), {
+    await assert.rejects(oidc.clientCredentialsGrant(stack.config, { scope: ONBOARDING_SCOPE }), {
       error: 'invalid_request',
       error_description: 'requested grant type is not allowed for this client',
     });

@@ -12,6 +12,7 @@ import type { PreTokenGenerationEvent, PreTokenGenerationHandler } from '../../.
 import { ADMIN, APP, Browser, login, LOGOUT_URI, M2M, MEMBER, REDIRECT_URI, seed, type Stack } from './support.ts';
 import { startOnboarding } from '../../../src/harness/onboarding/index.ts';
 import { closedPortUrl } from '../../enrichment/support.ts';
+import { ONBOARDING_SCOPE, USER_POOL_ID } from '../../../src/topology/waypoint.ts';
 
 type Claims = Record<string, unknown>;
 
@@ -57,7 +58,7 @@ describe('the Pre Token Generation event', () => {
         version: '2',
         triggerSource: 'TokenGeneration_HostedAuth',
         region: 'eu-west-1',
-        userPoolId: 'eu-west-1_OneConnect',
+        userPoolId: USER_POOL_ID,
         userName: ADMIN.username,
         callerContext: { awsSdkVersion: 'aws-sdk-unknown-unknown', clientId: APP.clientId },
         request: {
@@ -81,9 +82,9 @@ describe('the Pre Token Generation event', () => {
   });
 
   it('V3 client credentials: no user attributes, no groups', () => {
-    const event = buildEvent({ version: '3', triggerSource: 'TokenGeneration_ClientCredentials', userPoolId: 'eu-west-1_X', clientId: 'm2m', scopes: ['onboarding/read'] });
+    const event = buildEvent({ version: '3', triggerSource: 'TokenGeneration_ClientCredentials', userPoolId: 'eu-west-1_X', clientId: 'm2m', scopes: [ONBOARDING_SCOPE] });
     assert.equal(event.userName, 'ClientCredentials');
-    assert.deepEqual(event.request, { userAttributes: {}, groupConfiguration: null, scopes: ['onboarding/read'] });
+    assert.deepEqual(event.request, { userAttributes: {}, groupConfiguration: null, scopes: [ONBOARDING_SCOPE] });
   });
 });
 
@@ -179,7 +180,7 @@ describe('enrichment built from settings', () => {
     // The idp's port is chosen first so onboarding can trust its issuer before it starts.
     const idpUrl = await closedPortUrl();
     const dataDir = mkdtempSync(join(tmpdir(), 'oc-idp-'));
-    const onboarding = await startOnboarding({ issuer: `${idpUrl}/eu-west-1_OneConnect`, seed });
+    const onboarding = await startOnboarding({ issuer: `${idpUrl}/${USER_POOL_ID}`, seed });
     const logs: string[] = [];
     const idp = await startIdentityProvider({
       port: Number(new URL(idpUrl).port),
@@ -189,7 +190,7 @@ describe('enrichment built from settings', () => {
       enrichment: { settings: { onboardingUrl: onboarding.url, userTypes: { ORG_ADMIN: 'admin', ORG_MEMBER: 'member' } }, write: (line) => logs.push(line) },
     });
     try {
-      assert.equal(idp.issuer, `${idpUrl}/eu-west-1_OneConnect`);
+      assert.equal(idp.issuer, `${idpUrl}/${USER_POOL_ID}`);
       const config = await oidc.discovery(new URL(idp.issuer), APP.clientId, APP.clientSecret, undefined, { execute: [oidc.allowInsecureRequests] });
       const { claims } = await login({ idp, config } as unknown as Stack, new Browser(), ADMIN);
       assert.equal((claims as Claims).userType, 'admin');

@@ -10,6 +10,7 @@ import { startIdentityProvider, type RunningIdentityProvider } from '../../../sr
 import { startOnboarding, type RunningOnboarding } from '../../../src/harness/onboarding/index.ts';
 import { loadSeed } from '../../../src/harness/seed/index.ts';
 import { createHandler, type EnrichmentHandler, type EnrichmentSettings } from '../../../src/enrichment/index.ts';
+import { ONBOARDING_SCOPE } from '../../../src/topology/waypoint.ts';
 
 export const seed = loadSeed();
 export const ADMIN = { ...seed[0]!, password: 'admin-demo-1' };
@@ -64,7 +65,7 @@ export async function startStack(
       tokenUrl: idp.tokenEndpoint,
       clientId: M2M.clientId,
       clientSecret: M2M.clientSecret,
-      scope: 'onboarding/read',
+      scope: ONBOARDING_SCOPE,
       userTypes: USER_TYPES,
       timeoutMs: 1500,
       ...options.settings,
