@@ -1,18 +1,26 @@
-// The local waypoint: three listeners, routes from src/topology (or an HTTPRoute file), and the
-// filter chain in Envoy's order — ext_authz → jwt_authn → org-context plugin → router.
+// The local edge: three listeners, routes from src/topology (or an HTTPRoute file), and per
+// listener a filter chain in Istio's order (filters/order.ts) — on the external listener ext_authz →
+// jwt_authn → org-context plugin → HSTS, on the internal one the M2M token check — then the router.
+// This file is the connection manager: it parses and sanitises what the client sent, matches the
+// route, runs the chain and forwards; each stage owns its own logic in filters/.
 import { randomUUID } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
-import { GATEWAY_PORTS, HSTS_HEADER, ROUTES, matchRoute, rewritePath, type ListenerName, type Route } from '../topology/index.ts';
+import { GATEWAY_PORTS, HSTS_HEADER, ROUTES, matchRoute, type ListenerName, type Route } from '../topology/index.ts';
 import { writeAccessLog } from './access-log.ts';
-import { createExtAuthz, type ExtAuthzConfig } from './ext-authz.ts';
-import { first, fromRaw, remove, set, stripHopByHop, toNodeHeaders, type HeaderList } from './headers.ts';
-import { createJwtAuthn, type JwtAuthnConfig } from './jwt-authn.ts';
-import { createPluginStage, type WasmPlugin } from './plugin-stage.ts';
+import { createChain, type FilterChain } from './filters/chain.ts';
+import { createExtAuthz, extAuthzFilter, type ExtAuthzConfig } from './filters/ext-authz.ts';
+import type { HttpFilter } from './filters/filter.ts';
+import { hstsFilter } from './filters/hsts.ts';
+import { jwtAuthnFilter, type JwtAuthnConfig } from './filters/jwt-authn.ts';
+import { m2mTokenFilter } from './filters/m2m-token.ts';
+import { createRouter, relay } from './filters/router.ts';
+import { rewriteForUpstream } from './filters/url-rewrite.ts';
+import { wasmFilter, type WasmPlugin } from './filters/wasm.ts';
+import { fromRaw, remove, stripHopByHop, toNodeHeaders, type HeaderList } from './headers.ts';
 import { normaliseTarget, validAuthority } from './request-target.ts';
-import { createRouter, relay } from './router.ts';
 import { localResponse, type FilterRequest, type LocalResponse } from './types.ts';
 
 export interface GatewayConfig {
@@ -42,7 +50,7 @@ export interface GatewayConfig {
   routeTimeoutMs?: number;
   /** Client-side timeouts (Envoy's edge-proxy values by default, see GATEWAY_TIMEOUT_DEFAULTS). */
   timeouts?: Partial<GatewayTimeouts>;
-  /** `Strict-Transport-Security` on every HTTPS response; false leaves it out. Default HSTS_DEFAULT. */
+  /** `Strict-Transport-Security` on every HTTPS response; false leaves it out. Default HSTS_HEADER.value (src/topology), as the production HTTPRoutes set. */
   hsts?: string | false;
   logger?: Logger;
 }
@@ -69,9 +77,6 @@ export const GATEWAY_TIMEOUT_DEFAULTS: Readonly<GatewayTimeouts> = {
   connectionIdleMs: 3_600_000,
 };
 
-/** The value the production HTTPRoutes set too (src/topology): one year, subdomains included. */
-export const HSTS_DEFAULT = HSTS_HEADER.value;
-
 export interface RunningGateway {
   urls: { http: string; https: string; internal: string };
   ports: { http: number; https: number; internal: number };
@@ -81,7 +86,6 @@ export interface RunningGateway {
 }
 
 const EDGE_HEADERS = ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-request-id', 'forwarded'];
-const PAYLOAD_HEADER_DEFAULT = 'x-envoy-jwt-payload';
 
 function listen(server: Server, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -93,9 +97,10 @@ function listen(server: Server, port: number, host: string): Promise<number> {
   });
 }
 
-function sendLocal(res: ServerResponse, reply: LocalResponse, requestId: string, extra: HeaderList = []): void {
+function sendLocal(res: ServerResponse, reply: LocalResponse, requestId: string, extra: HeaderList, chain: FilterChain): void {
   const body = typeof reply.body === 'string' ? Buffer.from(reply.body) : reply.body;
   const headers: HeaderList = [...reply.headers.filter(([name]) => name !== 'content-length'), ...extra, ['x-request-id', requestId], ['content-length', String(body.length)]];
+  chain.encode(headers);
   res.writeHead(reply.status, toNodeHeaders(headers));
   res.end(body);
 }
@@ -108,21 +113,32 @@ function hasBody(req: IncomingMessage): boolean {
 /** What `configure` may set once the other parts are up (their URLs can depend on the gateway's ports). */
 export type GatewayStages = Pick<GatewayConfig, 'upstreams' | 'extAuthz' | 'jwtAuthn' | 'plugin' | 'm2m'>;
 
-function buildStages(config: GatewayStages, routeTimeoutMs: number | undefined) {
+/** Each listener's chain and the router, from one configuration; `configure` builds a new set. */
+function buildStages(config: GatewayStages, options: { routeTimeoutMs: number | undefined; hsts: string | false }) {
+  const extAuthz = config.extAuthz ? createExtAuthz(config.extAuthz) : undefined;
+  const external: HttpFilter[] = [
+    ...(extAuthz ? [extAuthzFilter(extAuthz)] : []),
+    ...(config.jwtAuthn ? [jwtAuthnFilter(config.jwtAuthn)] : []),
+    ...(config.plugin ? [wasmFilter(config.plugin)] : []),
+    m2mTokenFilter(typeof config.m2m?.verify === 'function' ? config.m2m.verify : undefined),
+    ...(options.hsts ? [hstsFilter(options.hsts)] : []),
+  ];
+  // In the mesh the internal gateway's routes carry no waypoint policy but the M2M check.
+  const internal: HttpFilter[] = [m2mTokenFilter(typeof config.m2m?.verify === 'function' ? config.m2m.verify : undefined)];
+  const chains: Record<ListenerName, FilterChain> = { external: createChain('external', external), internal: createChain('internal', internal) };
   return {
     upstreams: config.upstreams,
-    extAuthz: config.extAuthz ? createExtAuthz(config.extAuthz) : undefined,
-    jwtAuthn: config.jwtAuthn ? createJwtAuthn(config.jwtAuthn) : undefined,
-    payloadHeader: (config.jwtAuthn?.outputPayloadToHeader ?? PAYLOAD_HEADER_DEFAULT).toLowerCase(),
-    plugin: config.plugin ? createPluginStage(config.plugin) : undefined,
-    router: createRouter({ upstreams: config.upstreams, ...(routeTimeoutMs ? { timeoutMs: routeTimeoutMs } : {}) }),
-    m2mVerify: typeof config.m2m?.verify === 'function' ? config.m2m.verify : undefined,
+    chains,
+    router: createRouter({ upstreams: config.upstreams, ...(options.routeTimeoutMs ? { timeoutMs: options.routeTimeoutMs } : {}) }),
+    close: async () => {
+      await extAuthz?.close();
+    },
   };
 }
 
 async function closeStages(stages: ReturnType<typeof buildStages>): Promise<void> {
   // The plugin is not closed here: whoever created it (src/host) owns it and may reuse it.
-  await Promise.all([stages.router.close(), stages.extAuthz?.close()]);
+  await Promise.all([stages.router.close(), stages.close()]);
 }
 
 export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
@@ -131,7 +147,9 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   const bind = config.bindAddress ?? '127.0.0.1';
   const publicHost = config.publicHost ?? 'localhost';
   let stagesConfig: GatewayStages = { upstreams: config.upstreams, extAuthz: config.extAuthz, jwtAuthn: config.jwtAuthn, plugin: config.plugin, m2m: config.m2m };
-  let stages = buildStages(stagesConfig, config.routeTimeoutMs);
+  const hsts = config.hsts === undefined ? HSTS_HEADER.value : config.hsts;
+  const stageOptions = { routeTimeoutMs: config.routeTimeoutMs, hsts };
+  let stages = buildStages(stagesConfig, stageOptions);
 
   let httpsPort = config.ports?.https ?? GATEWAY_PORTS.https;
 
@@ -155,10 +173,12 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
         flag: flag ?? (res.writableFinished ? undefined : 'DC'),
       });
     });
+    // Before the route is known the chain is the listener's as it stands (its HSTS applies to a 400 too).
+    let chain = stages.chains[listener];
     const reply = (response: LocalResponse, extra: HeaderList = []): void => {
       flag = response.flag;
       if (hasBody(req)) req.resume(); // discard an unread upload so the connection can be reused
-      sendLocal(res, response, requestId, extra);
+      sendLocal(res, response, requestId, extra, chain);
     };
 
     const target = normaliseTarget(req.url);
@@ -169,7 +189,8 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     route = matchRoute(listener, target, routes);
     if (!route) return reply(localResponse(404, `no route matches ${target.split('?')[0]}\n`, 'NR'));
     // One request sees one configuration, even if `configure` swaps it meanwhile.
-    const { extAuthz, jwtAuthn, plugin, router, m2mVerify, payloadHeader } = stages;
+    const { router, chains } = stages;
+    chain = chains[listener];
 
     // The edge owns these: whatever the client sent is replaced, as Envoy does with use_remote_address.
     const headers = fromRaw(req.rawHeaders);
@@ -179,13 +200,11 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     // would refuse the request (502).
     remove(headers, 'expect');
     for (const name of EDGE_HEADERS) remove(headers, name);
-    // The JWT payload header is left for jwt_authn to sanitise (Envoy keeps a client's copy only on a
-    // CORS preflight); where no jwt_authn runs — the internal listener, or none configured — the
-    // edge removes it, so a backend never reads a payload that no filter verified.
-    const jwtAuthnRuns = jwtAuthn !== undefined && listener === 'external';
-    if (!jwtAuthnRuns) remove(headers, payloadHeader);
+    // Every client `x-envoy-*` header is dropped, but those a stage of this chain sanitises itself
+    // (jwt_authn's payload header, which Envoy keeps on a CORS preflight): where no such stage
+    // runs, a backend never reads a payload that no filter verified.
     for (const [name] of [...headers]) {
-      if (name.startsWith('x-envoy-') && !(jwtAuthnRuns && name === payloadHeader)) remove(headers, name);
+      if (name.startsWith('x-envoy-') && !chain.sanitised.has(name)) remove(headers, name);
     }
     headers.push(
       ['x-forwarded-for', req.socket.remoteAddress ?? ''],
@@ -194,22 +213,12 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       ['x-request-id', requestId],
     );
     const request: FilterRequest = { method, path: target, authority, scheme, headers, metadata: {}, responseHeaders: [] };
-    const source = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
+    const stream = { listener, route, sourceAddress: `${req.socket.remoteAddress}:${req.socket.remotePort}` };
 
-    let denied: LocalResponse | undefined;
-    if (route.requireM2mToken) denied = await checkM2m(request, m2mVerify);
-    if (!denied && listener === 'external') {
-      if (route.extAuthz && extAuthz) denied = await extAuthz.check(request);
-      if (!denied && jwtAuthn) denied = await jwtAuthn.verify(request);
-      if (plugin) {
-        if (denied) plugin.skipped(request, source);
-        else denied = plugin.run(request, source);
-      }
-    }
+    const denied = await chain.decode(request, stream);
     if (denied) return reply(denied, request.responseHeaders);
 
-    const upstreamPath = rewritePath(route, target);
-    if (upstreamPath !== target) set(request.headers, 'x-envoy-original-path', target);
+    const upstreamPath = rewriteForUpstream(route, target, request.headers);
     request.headers.push(['host', authority]);
     const abort = new AbortController();
     res.once('close', () => {
@@ -228,17 +237,18 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       if (res.destroyed) return;
       return reply(result.response);
     }
-    await relay(result, [...request.responseHeaders, ['x-request-id', requestId]], res, method);
+    const responseHeaders: HeaderList = [...result.headers, ...request.responseHeaders, ['x-request-id', requestId]];
+    chain.encode(responseHeaders);
+    await relay(result, responseHeaders, res, method);
   }
 
-  const hsts = config.hsts === undefined ? HSTS_DEFAULT : config.hsts;
   const safely = (listener: ListenerName, scheme: 'http' | 'https') => (req: IncomingMessage, res: ServerResponse) => {
-    // Merged into whatever writeHead sends later: local replies and relayed responses alike.
-    if (scheme === 'https' && hsts) res.setHeader('strict-transport-security', hsts);
     handle(listener, scheme, req, res).catch((error: unknown) => {
       logger.error({ err: { message: error instanceof Error ? error.message : String(error) } }, 'gateway: request failed');
       if (!res.headersSent) {
-        res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+        const headers: HeaderList = [['content-type', 'text/plain; charset=utf-8']];
+        stages.chains[listener].encode(headers);
+        res.writeHead(500, toNodeHeaders(headers));
         res.end('internal gateway error\n');
       } else {
         res.destroy();
@@ -304,7 +314,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     },
     async configure(update) {
       const previous = stages;
-      stages = buildStages({ ...stagesConfig, ...update }, config.routeTimeoutMs);
+      stages = buildStages({ ...stagesConfig, ...update }, stageOptions);
       stagesConfig = { ...stagesConfig, ...update };
       // Requests in flight keep the old pools until they finish; close() waits for them.
       void closeStages(previous);
@@ -335,13 +345,4 @@ function answerContinueAtTheEdge(server: Server): void {
     res.writeContinue();
     server.emit('request', req, res);
   });
-}
-
-async function checkM2m(request: FilterRequest, verify: ((token: string) => Promise<boolean>) | undefined): Promise<LocalResponse | undefined> {
-  const header = first(request.headers, 'authorization') ?? '';
-  const token = /^Bearer +([\x21-\x7e]+)$/i.exec(header)?.[1];
-  const challenge: HeaderList = [['www-authenticate', 'Bearer error="invalid_token"']];
-  if (!token) return localResponse(401, 'machine-to-machine token required\n', 'UAEX', challenge);
-  if (!verify || !(await verify(token))) return localResponse(401, 'invalid machine-to-machine token\n', 'UAEX', challenge);
-  return undefined;
 }

@@ -1,5 +1,6 @@
 // The login/logout flow in a real browser against the started stack: the four steps of "What a
-// user sees" (docs LOGIN-FLOW.md) and the edges that keep it safe. One stack for the suite.
+// user sees" (docs LOGIN-FLOW.md) and the edges that keep it safe. One stack per gateway: the Node
+// gateway, then the two real Envoys translated from the overlay (under CI=true neither may skip).
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -13,7 +14,9 @@ import {
   appCookies,
   backendView,
   chromiumPath,
+  GATEWAYS,
   filterWasm,
+  gatewaySkip,
   isLoginPage,
   logIn,
   newContext,
@@ -24,6 +27,7 @@ import {
   switchOrganisation,
   type E2e,
 } from './support.ts';
+import { JWT_PAYLOAD_HEADER } from '../../src/topology/waypoint.ts';
 
 const wasm = filterWasm();
 const browserPath = chromiumPath();
@@ -39,10 +43,10 @@ async function revocations(e2e: E2e): Promise<number> {
   return Number(/oc_login_revocations_total\{result="ok"\} (\d+)/.exec(text)?.[1] ?? 0);
 }
 
-describe('login/logout flow in Chromium', { skip, timeout: 170_000 }, () => {
+for (const gateway of GATEWAYS) describe(`login/logout flow in Chromium through the ${gateway} gateway`, { skip: skip ?? gatewaySkip(gateway), timeout: 170_000 }, () => {
   let e2e: E2e;
   before(async () => {
-    e2e = await startE2e(wasm.path!, browserPath.path!);
+    e2e = await startE2e(wasm.path!, browserPath.path!, gateway);
   });
   after(() => e2e?.close());
 
@@ -54,7 +58,7 @@ describe('login/logout flow in Chromium', { skip, timeout: 170_000 }, () => {
     await page.locator('input[name="password"]').waitFor();
     const cookies = await appCookies(context, e2e);
     assert.ok(!cookies.some((cookie) => SESSION_COOKIE.test(cookie.name)), 'no session before login');
-    await screenshot(page, '1-login-page');
+    await screenshot(page, e2e, '1-login-page');
     await context.close();
   });
 
@@ -64,7 +68,7 @@ describe('login/logout flow in Chromium', { skip, timeout: 170_000 }, () => {
     await logIn(page, e2e, ADMIN);
     assert.equal(page.url(), `${e2e.app}/`);
     assert.deepEqual(await readDashboard(page), { user: ADMIN.email, userType: 'admin', organisation: 'org-acme', features: ACME_FEATURES });
-    await screenshot(page, '2-dashboard-after-login');
+    await screenshot(page, e2e, '2-dashboard-after-login');
 
     const session = (await appCookies(context, e2e)).find((cookie) => SESSION_COOKIE.test(cookie.name));
     assert.ok(session, 'session cookie set');
@@ -91,7 +95,7 @@ describe('login/logout flow in Chromium', { skip, timeout: 170_000 }, () => {
     await logIn(page, e2e, ADMIN);
     await switchOrganisation(page, 'org-globex');
     assert.deepEqual(await readDashboard(page), { user: ADMIN.email, userType: 'admin', organisation: 'org-globex', features: GLOBEX_FEATURES });
-    await screenshot(page, '3-dashboard-after-switch');
+    await screenshot(page, e2e, '3-dashboard-after-switch');
 
     const cookie = (await appCookies(context, e2e)).find((candidate) => candidate.name === ORG_COOKIE);
     assert.ok(cookie, 'organisation cookie set');
@@ -141,7 +145,7 @@ describe('login/logout flow in Chromium', { skip, timeout: 170_000 }, () => {
     await page.locator('[data-testid="logout"]').click();
     await page.waitForURL(`${e2e.stack.urls.identityProvider}/**`);
     await page.locator('input[name="password"]').waitFor();
-    await screenshot(page, '4-after-logout');
+    await screenshot(page, e2e, '4-after-logout');
 
     // Through the provider's logout and back to the home page, which sent the browser to login.
     assert.ok(visited.includes(`${e2e.app}/`), `visited ${visited.join(' → ')}`);
@@ -174,7 +178,7 @@ describe('login/logout flow in Chromium', { skip, timeout: 170_000 }, () => {
     await context.setExtraHTTPHeaders({
       'x-currently-selected-organisation': 'org-globex',
       'x-supported-features': 'everything',
-      'x-envoy-jwt-payload': Buffer.from(JSON.stringify({ sub: 'someone-else', userType: 'admin' })).toString('base64url'),
+      [JWT_PAYLOAD_HEADER]: Buffer.from(JSON.stringify({ sub: 'someone-else', userType: 'admin' })).toString('base64url'),
     });
     await page.reload();
     assert.deepEqual(await readDashboard(page), { user: MEMBER.email, userType: 'member', organisation: 'org-acme', features: ACME_FEATURES });
@@ -202,7 +206,7 @@ describe('login/logout flow in Chromium', { skip, timeout: 170_000 }, () => {
     // Validly signed, but Max is not in org-globex: the filter falls back to his organisation.
     assert.deepEqual(await readDashboard(memberPage), { user: MEMBER.email, userType: 'member', organisation: 'org-acme', features: ACME_FEATURES });
     assert.equal((await backendView(memberPage)).body.organisation, 'org-acme');
-    await screenshot(memberPage, '5-member-with-foreign-cookie');
+    await screenshot(memberPage, e2e, '5-member-with-foreign-cookie');
 
     // And the backend refuses to select it for him.
     const select = await memberPage.evaluate(async () => {

@@ -1,45 +1,36 @@
 // The stack with `--redis`: sessions live in Redis, not in the login service's memory, and a
-// store outage never opens the door.
+// store outage never opens the door — through either gateway.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
-import { chromium, type Browser } from 'playwright-core';
-import { startStack, type RunningStack } from '../../src/harness/stack.ts';
+import type { RunningStack } from '../../src/harness/stack.ts';
 import { startRedisServer, type RedisServer } from '../../fixtures/redis-server.ts';
 import { requireTool } from '../support/tools.ts';
-import { ADMIN, SCREENSHOTS, backendView, chromiumPath, filterWasm, readDashboard } from './support.ts';
+import { ADMIN, GATEWAYS, backendView, chromiumPath, filterWasm, gatewaySkip, readDashboard, screenshotsFor, startE2e, type E2e } from './support.ts';
 
 const wasm = filterWasm();
 const browserPath = chromiumPath();
 const redisTool = requireTool('redis-server');
 const skip = wasm.skip ?? browserPath.skip ?? redisTool.skip;
 
-describe('sessions in Redis', { skip, timeout: 90_000 }, () => {
+for (const gateway of GATEWAYS) describe(`sessions in Redis, through the ${gateway} gateway`, { skip: skip ?? gatewaySkip(gateway), timeout: 90_000 }, () => {
   let redis: RedisServer;
+  let e2e: E2e;
   let stack: RunningStack;
-  let browser: Browser;
-  const dataDir = mkdtempSync(join(tmpdir(), 'oc-e2e-redis-'));
 
   before(async () => {
     redis = await startRedisServer({ binary: redisTool.path! });
-    stack = await startStack({ wasm: wasm.path!, ports: 'ephemeral', dataDir, redisUrl: redis.url });
-    browser = await chromium.launch({
-      executablePath: browserPath.path!,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    e2e = await startE2e(wasm.path!, browserPath.path!, gateway, { redisUrl: redis.url, membershipCheck: false });
+    stack = e2e.stack;
   });
   after(async () => {
-    await browser?.close();
-    await stack?.close();
+    await e2e?.close();
     await redis?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
   });
 
   test('the session is in Redis; with Redis down the app answers no, never yes; an emptied store means a new login', async () => {
-    const context = await browser.newContext({ ignoreHTTPSErrors: true });
+    const context = await e2e.browser.newContext({ ignoreHTTPSErrors: true });
     const page = await context.newPage();
     await page.goto(`${stack.urls.app}/`);
     await page.locator('input[name="email"]').fill(ADMIN.email);
@@ -56,9 +47,8 @@ describe('sessions in Redis', { skip, timeout: 90_000 }, () => {
     await redis.stop();
     const during = await backendView(page);
     assert.equal(during.status, 503, `store down → ${during.status}: the login service's 503 through statusOnError, not an allow, a 403 or a login loop`);
-    mkdirSync(SCREENSHOTS, { recursive: true });
     await page.reload().catch(() => undefined);
-    await page.screenshot({ path: join(SCREENSHOTS, 'redis-down.png') });
+    await page.screenshot({ path: join(screenshotsFor(gateway), 'redis-down.png') });
 
     // A fresh, empty Redis: the session was only there, so the browser goes through a new code
     // flow (the provider still knows the user, so it may not ask for the password again).

@@ -1,14 +1,23 @@
 // The started stack and headless Chromium for the browser suites. One stack per suite on free
-// ports with a throw-away data folder; screenshots go to test-output/e2e/ for people to look at.
+// ports with a throw-away data folder, behind either gateway: the Node one, or the two real Envoys
+// (gateway → waypoint) translated from the rendered local overlay, as `npm start -- --gateway envoy`
+// runs them. Screenshots go to test-output/e2e/<gateway>/ for people to look at.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startStack, type RunningStack } from '../../src/harness/stack.ts';
-import { requireTool } from '../support/tools.ts';
+import { Agent, request } from 'undici';
+import { harnessEnvoys, startLocalEnvoys, type RunningLocalEnvoys } from '../../scripts/lib/envoy/bootstrap.ts';
+import { requireEnvoy, requireTool } from '../support/tools.ts';
+import { REPO_ROOT } from '../../scripts/lib/artifacts.ts';
 
-const ROOT = new URL('../../', import.meta.url).pathname;
+const ROOT = REPO_ROOT;
+export type GatewayKind = 'node' | 'envoy';
+export const GATEWAYS: readonly GatewayKind[] = ['node', 'envoy'];
 export const SCREENSHOTS = join(ROOT, 'test-output', 'e2e');
+export const screenshotsFor = (gateway: GatewayKind): string => join(SCREENSHOTS, gateway);
 export const ADMIN = { email: 'ada.admin@acme.example', password: 'admin-demo-1' };
 export const MEMBER = { email: 'max.member@acme.example', password: 'member-demo-1' };
 export const ORG_COOKIE = 'previouslySelectedOrganisation';
@@ -19,27 +28,81 @@ export function chromiumPath(): { path?: string; skip?: string } {
   return requireTool('/usr/bin/chromium', 'chromium');
 }
 
+/** Why a gateway's suite cannot run here (Envoy, or kubectl for rendering the overlay, missing); throws under CI=true. */
+export function gatewaySkip(gateway: GatewayKind): string | undefined {
+  if (gateway === 'node') return undefined;
+  return requireEnvoy().skip ?? requireTool(process.env.KUBECTL || 'kubectl').skip;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** The two Envoys in front of a started stack, ready when a first visit crosses both to the login redirect. */
+async function startEnvoyGateway(stack: RunningStack, wasmFile: string, gatewayPorts: { http: number; https: number; internal: number }): Promise<RunningLocalEnvoys> {
+  const waypointPorts = Object.fromEntries(await Promise.all(Object.keys(stack.upstreams).map(async (name) => [name, await freePort()] as const)));
+  const { configs, env } = harnessEnvoys(stack, { wasmFile, gatewayPorts, waypointPorts });
+  const envoys = await startLocalEnvoys(requireEnvoy().envoy!, { configs, dir: join(stack.dataDir, 'envoy'), env, timeoutMs: 60_000 });
+  const trust = new Agent({ connect: { ca: stack.ca, servername: 'localhost' } });
+  try {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const status = await request(`https://127.0.0.1:${gatewayPorts.https}/`, { dispatcher: trust, headers: { accept: 'text/html', 'sec-fetch-mode': 'navigate' } })
+        .then(async (response) => {
+          await response.body.dump();
+          return response.statusCode;
+        })
+        .catch(() => 0);
+      if (status === 302) return envoys;
+      if (Date.now() > deadline) throw new Error(`the Envoys did not answer the login redirect within 30 s (last ${status}):\n${envoys.gateway.log().slice(-2000)}\n${envoys.waypoint.log().slice(-2000)}`);
+      await new Promise((done) => setTimeout(done, 200));
+    }
+  } catch (error) {
+    await envoys.stop();
+    throw error;
+  } finally {
+    await trust.close();
+  }
+}
+
 export interface E2e {
+  gateway: GatewayKind;
   stack: RunningStack;
   browser: Browser;
   app: string;
   close(): Promise<void>;
 }
 
-export async function startE2e(wasm: string, executablePath: string): Promise<E2e> {
+/** `stack`: what differs from the browser suites' default stack (membership check on, sessions in memory). */
+export async function startE2e(wasm: string, executablePath: string, gateway: GatewayKind = 'node', stackOptions: { redisUrl?: string; membershipCheck?: boolean } = {}): Promise<E2e> {
   const dataDir = mkdtempSync(join(tmpdir(), 'oc-e2e-'));
-  const stack = await startStack({ wasm, ports: 'ephemeral', dataDir, membershipCheck: true, logLevel: 'info' });
+  const gatewayPorts = gateway === 'envoy' ? { http: await freePort(), https: await freePort(), internal: await freePort() } : undefined;
+  const stack = await startStack({ wasm, ports: 'ephemeral', dataDir, membershipCheck: true, logLevel: 'info', ...stackOptions, ...(gatewayPorts ? { gateway: 'external' as const, gatewayPorts } : {}) });
+  let envoys: RunningLocalEnvoys | undefined;
+  try {
+    if (gatewayPorts) envoys = await startEnvoyGateway(stack, wasm, gatewayPorts);
+  } catch (error) {
+    await stack.close();
+    rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  }
   const browser = await chromium.launch({
     executablePath,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
-  mkdirSync(SCREENSHOTS, { recursive: true });
+  mkdirSync(screenshotsFor(gateway), { recursive: true });
   return {
+    gateway,
     stack,
     browser,
     app: stack.urls.app,
     async close() {
       await browser.close();
+      await envoys?.stop();
       await stack.close();
       rmSync(dataDir, { recursive: true, force: true });
     },
@@ -111,8 +174,8 @@ export async function switchOrganisation(page: Page, id: string): Promise<void> 
   await page.locator('[data-testid="user"]').waitFor();
 }
 
-export async function screenshot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+export async function screenshot(page: Page, e2e: E2e, name: string): Promise<void> {
+  await page.screenshot({ path: join(screenshotsFor(e2e.gateway), `${name}.png`), fullPage: true });
 }
 
 export async function appCookies(context: BrowserContext, e2e: E2e) {

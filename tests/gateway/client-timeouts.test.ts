@@ -11,22 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
 import { GATEWAY_TIMEOUT_DEFAULTS, startGateway, type RunningGateway } from '../../src/gateway/index.ts';
 import { ensureLocalCertificates } from '../../src/gateway/tls/local-ca.ts';
-import { memoryLogger, recordingUpstream } from './support.ts';
-
-const GIVE_UP_MS = 5000;
-
-/** Milliseconds from now until the gateway closes `socket`, or -1 if it is still open after GIVE_UP_MS. */
-function closedWithin(socket: Socket): Promise<number> {
-  const started = Date.now();
-  socket.on('error', () => {});
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(-1), GIVE_UP_MS);
-    socket.once('close', () => {
-      clearTimeout(timer);
-      resolve(Date.now() - started);
-    });
-  });
-}
+import { closedWithin, dripUntilClosed, memoryLogger, recordingUpstream } from './support.ts';
 
 /** Resolves with the head of the first response once its whole (content-length) body has arrived. */
 function readResponse(socket: Socket): Promise<string> {
@@ -82,14 +67,9 @@ describe('client timeouts', () => {
 
   for (const listener of ['http', 'https', 'internal'] as const) {
     test(`a client dripping its headers on the ${listener} listener is cut off`, async () => {
-      const socket = open(listener);
-      const closed = closedWithin(socket);
-      socket.write('GET /oauth2/ping HTTP/1.1\r\nHost: localhost\r\n');
-      const drip = setInterval(() => socket.writable && socket.write('x-drip: 1\r\n'), 100);
-      const elapsed = await closed;
-      clearInterval(drip);
-      socket.destroy();
-      assert.ok(elapsed > 0 && elapsed < 2500, `closed after ${elapsed} ms (request headers timeout 400 ms)`);
+      const elapsed = await dripUntilClosed(open(listener), 'GET /oauth2/ping HTTP/1.1\r\nHost: localhost\r\n', 'x-drip: 1\r\n');
+      assert.ok(elapsed > 0, 'the connection was closed by the gateway');
+      assert.ok(elapsed < 2500, `closed after ${elapsed} ms (request headers timeout 400 ms)`);
     });
   }
 

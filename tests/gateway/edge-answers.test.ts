@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { request } from 'undici';
-import { HSTS_DEFAULT, startGateway, type RunningGateway } from '../../src/gateway/index.ts';
+import { startGateway, type RunningGateway } from '../../src/gateway/index.ts';
+import { HSTS_HEADER } from '../../src/topology/index.ts';
 import { ensureLocalCertificates } from '../../src/gateway/tls/local-ca.ts';
 import { listen, memoryLogger, recordingUpstream, trustingAgent, type TestServer } from './support.ts';
 
@@ -109,7 +110,7 @@ describe('answers the edge gives itself', () => {
     const response = await request(`https://127.0.0.1:${gateway.ports.https}/user/weak-hsts`, { dispatcher: agent });
     await response.body.dump();
     assert.equal(response.statusCode, 200);
-    assert.equal(response.headers['strict-transport-security'], HSTS_DEFAULT);
+    assert.equal(response.headers['strict-transport-security'], HSTS_HEADER.value);
   });
 
   test('a backend’s HSTS on the internal listener passes untouched (the edge adds none there)', async () => {

@@ -5,7 +5,7 @@
 // travels on. On a denial neither happens.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createExtAuthz, EXT_AUTHZ_DEFAULTS, type ExtAuthz } from '../../src/gateway/ext-authz.ts';
+import { createExtAuthz, EXT_AUTHZ_DEFAULTS, type ExtAuthz } from '../../src/gateway/filters/ext-authz.ts';
 import type { HeaderList } from '../../src/gateway/headers.ts';
 import type { FilterRequest } from '../../src/gateway/types.ts';
 import { AUTH_HEADERS_TO_REMOVE } from '../../src/topology/ext-authz.ts';

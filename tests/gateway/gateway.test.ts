@@ -9,8 +9,9 @@ import { after, before, describe, test } from 'node:test';
 import { request } from 'undici';
 import { EXT_AUTHZ_DEFAULTS, startGateway, type RunningGateway } from '../../src/gateway/index.ts';
 import { ensureLocalCertificates } from '../../src/gateway/tls/local-ca.ts';
-import type { WasmPlugin } from '../../src/gateway/plugin-stage.ts';
+import type { WasmPlugin } from '../../src/gateway/filters/wasm.ts';
 import { jwksIssuer, listen, memoryLogger, rawHttps, recordingUpstream, trustingAgent, type Recorded } from './support.ts';
+import { JWT_METADATA_NAMESPACE, JWT_PAYLOAD_HEADER } from '../../src/topology/waypoint.ts';
 
 type AuthDecision = { status: number; headers?: Record<string, string | string[]>; body?: string } | 'hang';
 
@@ -232,24 +233,24 @@ describe('gateway', () => {
       const token = await issuer.sign({ sub: 'user-1', email: 'a@example.com' });
       decide = () => ({ status: 200, headers: { authorization: `Bearer ${token}` } });
       pluginCalls.length = 0;
-      const response = await https('/user/me', { headers: { 'x-envoy-jwt-payload': 'forged' } });
+      const response = await https('/user/me', { headers: { [JWT_PAYLOAD_HEADER]: 'forged' } });
       assert.equal(response.statusCode, 200);
       await response.body.dump();
       const seen = lastAt('feature-user-backend');
       assert.equal(seen.headers.authorization, `Bearer ${token}`);
-      assert.equal(seen.headers['x-envoy-jwt-payload'], token.split('.')[1]);
-      const claims = JSON.parse(Buffer.from(String(seen.headers['x-envoy-jwt-payload']), 'base64url').toString()) as { sub: string };
+      assert.equal(seen.headers[JWT_PAYLOAD_HEADER], token.split('.')[1]);
+      const claims = JSON.parse(Buffer.from(String(seen.headers[JWT_PAYLOAD_HEADER]), 'base64url').toString()) as { sub: string };
       assert.equal(claims.sub, 'user-1');
       const metadata = pluginCalls.at(-1)!.metadata as Record<string, { payload: { sub: string } }>;
-      assert.equal(metadata['envoy.filters.http.jwt_authn']!.payload.sub, 'user-1');
+      assert.equal(metadata[JWT_METADATA_NAMESPACE]!.payload.sub, 'user-1');
     });
 
     test('no token passes without a payload header; client copies are removed', async () => {
       decide = () => ({ status: 200 });
-      const response = await https('/user/me', { headers: { 'x-envoy-jwt-payload': 'eyJzdWIiOiJhZG1pbiJ9' } });
+      const response = await https('/user/me', { headers: { [JWT_PAYLOAD_HEADER]: 'eyJzdWIiOiJhZG1pbiJ9' } });
       assert.equal(response.statusCode, 200);
       await response.body.dump();
-      assert.equal(lastAt('feature-user-backend').headers['x-envoy-jwt-payload'], undefined);
+      assert.equal(lastAt('feature-user-backend').headers[JWT_PAYLOAD_HEADER], undefined);
     });
 
     for (const [name, make] of [
@@ -395,11 +396,11 @@ describe('gateway', () => {
     test('a client-sent JWT payload header never reaches an internal service (no jwt_authn there writes it)', async () => {
       const forged = Buffer.from(JSON.stringify({ sub: 'admin', client_id: 'someone-else' })).toString('base64url');
       const response = await request(`http://127.0.0.1:${gateway.ports.internal}/onboarding/users/u1`, {
-        headers: { authorization: 'Bearer good-m2m-token', 'x-envoy-jwt-payload': forged },
+        headers: { authorization: 'Bearer good-m2m-token', [JWT_PAYLOAD_HEADER]: forged },
       });
       assert.equal(response.statusCode, 200);
       await response.body.dump();
-      assert.equal(lastAt('onboarding').headers['x-envoy-jwt-payload'], undefined);
+      assert.equal(lastAt('onboarding').headers[JWT_PAYLOAD_HEADER], undefined);
     });
 
     test('M2M settings without a verify function refuse every token, even one the issuer signed', async () => {

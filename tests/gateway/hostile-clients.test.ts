@@ -10,9 +10,10 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
 import { request } from 'undici';
-import { HSTS_DEFAULT, startGateway, type RunningGateway } from '../../src/gateway/index.ts';
+import { startGateway, type RunningGateway } from '../../src/gateway/index.ts';
+import { HSTS_HEADER } from '../../src/topology/index.ts';
 import { ensureLocalCertificates } from '../../src/gateway/tls/local-ca.ts';
-import { memoryLogger, recordingUpstream, trustingAgent } from './support.ts';
+import { dripUntilClosed, memoryLogger, recordingUpstream, trustingAgent } from './support.ts';
 
 const METHODS = ['GET', 'HEAD', 'OPTIONS', 'TRACE', 'CONNECT', 'DELETE', 'PATCH', 'PUT', 'POST', 'FOO'];
 const SERVICES = ['dashboard', 'feature-user-backend', 'feature-organisation-backend', 'login-service', 'onboarding', 'identity-provider'];
@@ -129,30 +130,10 @@ describe('hostile clients', () => {
     assert.equal(seen.headers.expect, undefined, 'Expect is not forwarded');
   });
 
-  test('a client dripping its headers is cut off', async () => {
-    const socket = plain(gateway.ports.internal);
-    const started = Date.now();
-    const closed = new Promise<number>((resolve) => socket.once('close', () => resolve(Date.now() - started)));
-    socket.on('error', () => {});
-    socket.write('GET /onboarding/users/1 HTTP/1.1\r\nHost: localhost\r\n');
-    const drip = setInterval(() => socket.writable && socket.write('x-drip: 1\r\n'), 100);
-    const elapsed = await Promise.race([closed, new Promise<number>((resolve) => setTimeout(() => resolve(-1), 5000))]);
-    clearInterval(drip);
-    socket.destroy();
-    assert.ok(elapsed > 0, 'the connection was closed by the gateway');
-    assert.ok(elapsed < 3000, `closed after ${elapsed} ms (request headers timeout 400 ms)`);
-  });
-
+  // Dripping headers, on every listener: tests/gateway/client-timeouts.test.ts.
   test('a client dripping its body is cut off', async () => {
-    const socket = plain(gateway.ports.internal);
-    const started = Date.now();
-    const closed = new Promise<number>((resolve) => socket.once('close', () => resolve(Date.now() - started)));
-    socket.on('error', () => {});
-    socket.write('POST /onboarding/upload HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer x\r\nContent-Length: 100000\r\n\r\n');
-    const drip = setInterval(() => socket.writable && socket.write('a'), 100);
-    const elapsed = await Promise.race([closed, new Promise<number>((resolve) => setTimeout(() => resolve(-1), 5000))]);
-    clearInterval(drip);
-    socket.destroy();
+    const head = 'POST /onboarding/upload HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer x\r\nContent-Length: 100000\r\n\r\n';
+    const elapsed = await dripUntilClosed(plain(gateway.ports.internal), head, 'a');
     assert.ok(elapsed > 0, 'the connection was closed by the gateway');
     assert.ok(elapsed < 3500, `closed after ${elapsed} ms (request timeout 800 ms)`);
     assert.equal(await alive(), 200);
@@ -162,7 +143,7 @@ describe('hostile clients', () => {
     for (const path of ['/oauth2/ping', '/no-such-route-xyz', '/user/me']) {
       const response = await request(`https://127.0.0.1:${gateway.ports.https}${path}`, { dispatcher: agent });
       await response.body.dump();
-      assert.equal(response.headers['strict-transport-security'], HSTS_DEFAULT, `HSTS on ${path} (${response.statusCode})`);
+      assert.equal(response.headers['strict-transport-security'], HSTS_HEADER.value, `HSTS on ${path} (${response.statusCode})`);
     }
     const redirect = await request(`http://127.0.0.1:${gateway.ports.http}/`);
     await redirect.body.dump();

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
-import { createJwtAuthn } from '../../src/gateway/jwt-authn.ts';
+import { createJwtAuthn } from '../../src/gateway/filters/jwt-authn.ts';
 import type { FilterRequest } from '../../src/gateway/types.ts';
 
 const ISSUER = 'https://idp.test/pool';

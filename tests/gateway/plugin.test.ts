@@ -13,6 +13,7 @@ import { createHost, type Plugin } from '../../src/host/index.ts';
 import { startGateway, ensureLocalCertificates, type RunningGateway } from '../../src/gateway/index.ts';
 import { pluginEnvironment } from '../../src/harness/plugin-env.ts';
 import { jwksIssuer, listen, memoryLogger, recordingUpstream, trustingAgent } from './support.ts';
+import { JWT_PAYLOAD_HEADER } from '../../src/topology/waypoint.ts';
 
 const { path: WASM = '', skip: missing } = filterWasm();
 
@@ -102,8 +103,8 @@ describe('org-context plugin in the gateway', { skip: missing }, () => {
 
   test('a forged payload header cannot grant membership, not even on a CORS preflight', async () => {
     const payload = Buffer.from(JSON.stringify({ sub: 'max', 'custom:organisations': 'org-acme,org-globex' })).toString('base64url');
-    assert.equal((await seen({ cookie: signed('org-globex'), 'x-envoy-jwt-payload': payload }, max)).organisation, 'org-acme');
-    const preflight = { cookie: signed('org-globex'), 'x-envoy-jwt-payload': payload, origin: 'https://evil.example', 'access-control-request-method': 'POST' };
+    assert.equal((await seen({ cookie: signed('org-globex'), [JWT_PAYLOAD_HEADER]: payload }, max)).organisation, 'org-acme');
+    const preflight = { cookie: signed('org-globex'), [JWT_PAYLOAD_HEADER]: payload, origin: 'https://evil.example', 'access-control-request-method': 'POST' };
     assert.notEqual((await seen(preflight, undefined, 'OPTIONS')).organisation, 'org-globex');
   });
 });

@@ -1,6 +1,7 @@
 // Real servers for the gateway suites: an upstream that records what it received, a JWKS endpoint
 // with a signing key, a scriptable auth service. Every one listens on 127.0.0.1 with a free port.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import { SignJWT, exportJWK, generateKeyPair, type JWTPayload } from 'jose';
 import { pino, type Logger } from 'pino';
@@ -93,4 +94,36 @@ export async function rawHttps(port: number, ca: string, head: string): Promise<
     });
     socket.on('error', reject);
   });
+}
+
+const GIVE_UP_MS = 5000;
+
+/** Milliseconds from now until the gateway closes `socket`, or -1 if it is still open after `giveUpMs`. */
+export function closedWithin(socket: Socket, giveUpMs = GIVE_UP_MS): Promise<number> {
+  const started = Date.now();
+  socket.on('error', () => {});
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(-1), giveUpMs);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      resolve(Date.now() - started);
+    });
+  });
+}
+
+/**
+ * A slow client: sends `head`, then `drop` every 100 ms (a header line, a byte of body), never
+ * finishing. Resolves with the milliseconds until the gateway closed the connection, or -1 if it
+ * was still open after `giveUpMs`; the socket is destroyed either way.
+ */
+export async function dripUntilClosed(socket: Socket, head: string, drop: string, giveUpMs = GIVE_UP_MS): Promise<number> {
+  const closed = closedWithin(socket, giveUpMs);
+  socket.write(head);
+  const drip = setInterval(() => socket.writable && socket.write(drop), 100);
+  try {
+    return await closed;
+  } finally {
+    clearInterval(drip);
+    socket.destroy();
+  }
 }

@@ -2,8 +2,10 @@
 // host, which runs the built filter with Envoy's semantics, and takes back the mutated headers or
 // the filter's local reply. When an earlier filter already answered, the plugin still sees the
 // stream's create/log/done/delete callbacks, as in Envoy (`skipHeaders`).
-import type { RequestInput, RequestResult } from '../host/types.ts';
-import { localResponse, type FilterRequest, type LocalResponse } from './types.ts';
+import type { RequestInput, RequestResult } from '../../host/types.ts';
+import { localResponse, type FilterRequest, type LocalResponse } from '../types.ts';
+import type { HttpFilter } from './filter.ts';
+import { ORG_CONTEXT_PHASE, type FilterSlot } from './order.ts';
 
 /** The part of src/host's Plugin this stage uses (a subset, so tests can pass a stand-in). */
 export interface WasmPlugin {
@@ -61,5 +63,16 @@ export function createPluginStage(plugin: WasmPlugin): PluginStage {
       }
     },
     close: () => plugin.close(),
+  };
+}
+
+/** The org-context WasmPlugin as a chain stage, in its phase's slot. */
+export function wasmFilter(plugin: WasmPlugin, name = 'org-context', slot: FilterSlot = ORG_CONTEXT_PHASE): HttpFilter {
+  const stage = createPluginStage(plugin);
+  return {
+    name,
+    slot,
+    decodeHeaders: (request, stream) => stage.run(request, stream.sourceAddress),
+    skipped: (request, stream) => stage.skipped(request, stream.sourceAddress),
   };
 }

@@ -3,8 +3,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { Pool, errors } from 'undici';
-import { fromUndici, stripHopByHop, toFlat, toNodeHeaders, type HeaderList } from './headers.ts';
-import { localResponse, type LocalResponse } from './types.ts';
+import { fromUndici, stripHopByHop, toFlat, toNodeHeaders, type HeaderList } from '../headers.ts';
+import { localResponse, type LocalResponse } from '../types.ts';
 
 export interface RouterConfig {
   /** Service name → origin, e.g. { dashboard: 'http://127.0.0.1:3001' }. */
@@ -95,13 +95,10 @@ export function createRouter(config: RouterConfig): Router {
 
 /**
  * Writes an upstream response to the client, streaming; a failure mid-body resets the client.
- * A header the edge has already set on `res` (HSTS on the HTTPS listener) replaces the upstream's,
- * as a route's ResponseHeaderModifier `set` does: a backend cannot weaken it (`max-age=0`).
+ * `headers` are final: the chain's response-header hooks (HSTS) have run on them.
  */
-export async function relay(result: Extract<ForwardResult, { kind: 'response' }>, extra: HeaderList, res: ServerResponse, method: string): Promise<void> {
-  const setByEdge = new Set(res.getHeaderNames());
-  const upstreamHeaders = result.headers.filter(([name]) => !setByEdge.has(name));
-  res.writeHead(result.status, toNodeHeaders([...upstreamHeaders, ...extra]));
+export async function relay(result: Extract<ForwardResult, { kind: 'response' }>, headers: HeaderList, res: ServerResponse, method: string): Promise<void> {
+  res.writeHead(result.status, toNodeHeaders(headers));
   if (method === 'HEAD') {
     // A HEAD answer has no body to relay. Destroying undici's body stream emits UND_ERR_ABORTED
     // with nobody listening, which ended the process; draining it ends cleanly and keeps the

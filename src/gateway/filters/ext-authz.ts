@@ -7,9 +7,10 @@
 // The deployed settings (EXT_AUTHZ_DEFAULTS) live in src/topology: scripts/lib/render/manifests.ts renders
 // them into the mesh config and scripts/lib/envoy/bootstrap.ts into envoy/, so all three behave alike.
 import { Pool } from 'undici';
-import { AUTH_HEADERS_TO_REMOVE, EXT_AUTHZ_DEFAULTS, type ExtAuthzProviderSettings } from '../topology/ext-authz.ts';
-import { all, first, fromUndici, remove, set, type HeaderList } from './headers.ts';
-import { localResponse, type FilterRequest, type LocalResponse } from './types.ts';
+import { AUTH_HEADERS_TO_REMOVE, EXT_AUTHZ_DEFAULTS, type ExtAuthzProviderSettings } from '../../topology/ext-authz.ts';
+import { all, first, fromUndici, remove, set, type HeaderList } from '../headers.ts';
+import { localResponse, type FilterRequest, type LocalResponse } from '../types.ts';
+import type { HttpFilter } from './filter.ts';
 
 export { EXT_AUTHZ_DEFAULTS };
 
@@ -90,5 +91,14 @@ export function createExtAuthz(config: ExtAuthzConfig): ExtAuthz {
   return {
     check,
     close: () => pool.close(),
+  };
+}
+
+/** ext_authz as a chain stage: routes the AuthorizationPolicy exempts (route.extAuthz false) skip the check. */
+export function extAuthzFilter(extAuthz: ExtAuthz): HttpFilter {
+  return {
+    name: 'envoy.filters.http.ext_authz',
+    slot: 'envoy.filters.http.ext_authz',
+    decodeHeaders: (request, stream) => (stream.route.extAuthz ? extAuthz.check(request) : undefined),
   };
 }

@@ -6,8 +6,10 @@
 // under `envoy.filters.http.jwt_authn` → `payload` for the plugin to read.
 import { jwtVerify, type JWTPayload } from 'jose';
 import { createJwksCache } from './jwks-cache.ts';
-import { first, remove } from './headers.ts';
-import { localResponse, type FilterRequest, type LocalResponse } from './types.ts';
+import { first, remove } from '../headers.ts';
+import { localResponse, type FilterRequest, type LocalResponse } from '../types.ts';
+import type { HttpFilter } from './filter.ts';
+import { JWT_METADATA_NAMESPACE, JWT_PAYLOAD_HEADER, JWT_PAYLOAD_METADATA_KEY } from '../../topology/waypoint.ts';
 
 export interface JwtAuthnConfig {
   issuer: string;
@@ -16,7 +18,7 @@ export interface JwtAuthnConfig {
   audiences: string[];
   /** Keep the verified token on the request (Istio `forwardOriginalToken`). Default true. */
   forwardOriginalToken?: boolean;
-  /** Istio `outputPayloadToHeader`. Default `x-envoy-jwt-payload`. */
+  /** Istio `outputPayloadToHeader`. Default JWT_PAYLOAD_HEADER (src/topology/waypoint.ts). */
   outputPayloadToHeader?: string;
   /** How long fetched keys are trusted before a refetch (Envoy's `cache_duration`). Default 5 min. */
   jwksCacheMs?: number;
@@ -25,8 +27,6 @@ export interface JwtAuthnConfig {
   fetch?: typeof globalThis.fetch;
   now?: () => number;
 }
-
-export const JWT_METADATA_NAMESPACE = 'envoy.filters.http.jwt_authn';
 
 export interface JwtAuthn {
   /** undefined → continue (claims, if any, are in request.metadata); otherwise the 401 to send. */
@@ -65,7 +65,7 @@ function createTokenVerifier(config: JwtAuthnConfig) {
 const BEARER = /^Bearer +([A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]+)\s*$/i;
 
 export function createJwtAuthn(config: JwtAuthnConfig): JwtAuthn {
-  const payloadHeader = (config.outputPayloadToHeader ?? 'x-envoy-jwt-payload').toLowerCase();
+  const payloadHeader = (config.outputPayloadToHeader ?? JWT_PAYLOAD_HEADER).toLowerCase();
   const forward = config.forwardOriginalToken ?? true;
   const verifyToken = createTokenVerifier(config);
 
@@ -94,8 +94,19 @@ export function createJwtAuthn(config: JwtAuthnConfig): JwtAuthn {
       if (!forward) remove(request.headers, 'authorization');
       // Envoy writes the token's own base64url payload segment, not a re-encoding of the claims.
       request.headers.push([payloadHeader, token.split('.')[1]!]);
-      request.metadata[JWT_METADATA_NAMESPACE] = { payload: claims };
+      request.metadata[JWT_METADATA_NAMESPACE] = { [JWT_PAYLOAD_METADATA_KEY]: claims };
       return undefined;
     },
+  };
+}
+
+/** jwt_authn as a chain stage; it owns the payload header, so the edge leaves a client's copy for it to remove. */
+export function jwtAuthnFilter(config: JwtAuthnConfig): HttpFilter {
+  const jwtAuthn = createJwtAuthn(config);
+  return {
+    name: 'envoy.filters.http.jwt_authn',
+    slot: 'envoy.filters.http.jwt_authn',
+    sanitises: [(config.outputPayloadToHeader ?? JWT_PAYLOAD_HEADER).toLowerCase()],
+    decodeHeaders: (request) => jwtAuthn.verify(request),
   };
 }
