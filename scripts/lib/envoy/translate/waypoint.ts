@@ -10,6 +10,7 @@ import type { LocalBindings } from './local.ts';
 import { EXT_AUTHZ_CLUSTER, customProviderFor, extAuthzProvider, rbacFilter } from './authorization-policy.ts';
 import { JWKS_CLUSTER, jwtAuthnFilter, requestAuthenticationsFor } from './request-authentication.ts';
 import { translateWasmPlugin, wasmPluginsFor, type PluginPhase, type TranslatedPlugin } from './wasm-plugin.ts';
+import { FILTER_ORDER, type FilterSlot } from '../../../../src/gateway/filters/order.ts';
 
 export const WAYPOINT_LISTENER = 'waypoint';
 export const USE_WAYPOINT_LABEL = 'istio.io/use-waypoint';
@@ -44,15 +45,17 @@ export function waypointHttpFilters(input: IstioInput, service: K8sObject, waypo
   const wasm = wasmPluginsFor(input, name, namespace, waypointName).map((plugin) => translateWasmPlugin(plugin, bindings));
   const jwt = jwtAuthnFilter(requestAuthenticationsFor(input, name, namespace, waypointName), bindings);
   const rbac = rbacFilter(input, name, namespace, waypointName, bindings);
-  const filters = [
-    ...(providerName ? [extAuthzProvider(input, providerName, bindings).filter] : []),
-    ...plugins(wasm, 'AUTHN'),
-    ...(jwt ? [jwt] : []),
-    ...plugins(wasm, 'AUTHZ'),
-    ...(rbac ? [rbac] : []),
-    ...plugins(wasm, 'STATS'),
-    ...plugins(wasm, 'UNSPECIFIED_PHASE'),
-  ];
+  // Each slot's filters, emitted in FILTER_ORDER: the order the Node gateway's chain sorts by too.
+  const bySlot: Partial<Record<FilterSlot, EnvoyObject[]>> = {
+    'envoy.filters.http.ext_authz': providerName ? [extAuthzProvider(input, providerName, bindings).filter] : [],
+    'wasm.AUTHN': plugins(wasm, 'AUTHN'),
+    'envoy.filters.http.jwt_authn': jwt ? [jwt] : [],
+    'wasm.AUTHZ': plugins(wasm, 'AUTHZ'),
+    'envoy.filters.http.rbac': rbac ? [rbac] : [],
+    'wasm.STATS': plugins(wasm, 'STATS'),
+    'wasm.UNSPECIFIED_PHASE': plugins(wasm, 'UNSPECIFIED_PHASE'),
+  };
+  const filters = FILTER_ORDER.flatMap((slot) => bySlot[slot] ?? []);
   return { filters, ...(providerName ? { extAuthzProvider: providerName } : {}) };
 }
 
