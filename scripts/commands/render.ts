@@ -1,5 +1,5 @@
 // `oc-edge render`: regenerates what follows from src/topology (istio/base/generated/,
-// istio/mesh/istiod-values.yaml, envoy/envoy.yaml, assembly/filter/generated/settings.ts), checks
+// istio/mesh/istiod-values.yaml, envoy/gateway.yaml + envoy/waypoint.yaml, assembly/filter/generated/settings.ts), checks
 // that the committed copies are current, or renders an istio/ overlay with kustomize and validates it.
 import type { Command } from 'commander';
 import { UsageError } from '../lib/errors.ts';

@@ -380,7 +380,7 @@ describe('gateway', () => {
     test('needs a valid M2M token, then forwards with the prefix stripped and no ext_authz', async () => {
       const url = `http://127.0.0.1:${gateway.ports.internal}/onboarding/users/u1`;
       let response = await request(url);
-      assert.equal(response.statusCode, 401);
+      assert.equal(response.statusCode, 403, 'no token: the policy denies, as on the waypoint');
       await response.body.dump();
       response = await request(url, { headers: { authorization: 'Bearer wrong' } });
       assert.equal(response.statusCode, 401);

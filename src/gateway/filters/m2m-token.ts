@@ -11,7 +11,9 @@ const CHALLENGE: HeaderList = [['www-authenticate', 'Bearer error="invalid_token
 
 async function checkM2m(request: FilterRequest, verify: M2mVerify | undefined): Promise<LocalResponse | undefined> {
   const token = /^Bearer +([\x21-\x7e]+)$/i.exec(first(request.headers, 'authorization') ?? '')?.[1];
-  if (!token) return localResponse(401, 'machine-to-machine token required\n', 'UAEX', CHALLENGE);
+  // As Envoy on the waypoint: no token is the ALLOW policy's denial (403, rbac); a token that does
+  // not verify is jwt_authn's (401).
+  if (!token) return localResponse(403, 'RBAC: access denied', 'UAEX');
   if (!verify || !(await verify(token))) return localResponse(401, 'invalid machine-to-machine token\n', 'UAEX', CHALLENGE);
   return undefined;
 }
