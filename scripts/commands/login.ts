@@ -3,13 +3,13 @@
 // from the settings table in src/login/config.ts, which imports only node built-ins, so
 // `oc-edge --help` stays fast; openid-client and Redis load when the action runs.
 import type { Command } from 'commander';
-import { SETTINGS } from '../../src/login/config.ts';
+import { ConfigError, SETTINGS, loadConfig, settingsFromOptions } from '../../src/login/config.ts';
 import { UsageError } from '../lib/errors.ts';
 
 export function register(program: Command): void {
   const command = program
     .command('login')
-    .description('run the login service: OIDC relying party, sessions, /oauth2/* and the Envoy ext_authz check');
+    .description('run the login service: OIDC relying party, sessions, /oauth2/*, as the Envoy ext_authz check or a reverse-proxy sidecar (--mode)');
   for (const setting of SETTINGS) {
     if (setting.flag) command.option(`--${setting.flag} <value>`, `${setting.description} (env ${setting.env}${setting.default ? `; default ${setting.default}` : ''})`);
   }
@@ -18,15 +18,17 @@ export function register(program: Command): void {
     `\nEnvironment only (secrets): ${SETTINGS.filter((s) => !s.flag).map((s) => s.env).join(', ')}.\n` +
       'Flags win over environment variables (docs/login.md). A bad setting exits 2 and is named.',
   );
-  command.action(async (options: Record<string, string>) => {
-    const { runFromCommandLine, ConfigError } = await import('../../src/login/cli.ts');
-    const argv = Object.entries(options).map(([key, value]) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}=${value}`);
+  command.action(async (options: Record<string, unknown>) => {
+    // Commander parsed the flags once; they go over the environment as settings (flags win).
+    let config;
     try {
-      await runFromCommandLine(process.env, argv);
+      config = loadConfig({ ...process.env, ...settingsFromOptions(options) });
     } catch (error) {
       if (error instanceof ConfigError) throw new UsageError(error.message);
       throw error;
     }
+    const { serveUntilSignal } = await import('../../src/login/cli.ts');
+    await serveUntilSignal(config);
     // The servers keep the process alive; SIGINT/SIGTERM close them and exit 0.
   });
 }

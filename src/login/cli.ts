@@ -1,14 +1,15 @@
 // Running the service from a command line: help text from the settings table, signal handling,
 // and exit codes (2: bad configuration, naming the setting).
-import { ConfigError, SETTINGS, loadConfig } from './config.ts';
+import { ConfigError, SETTINGS, loadConfig, type LoginConfig } from './config.ts';
 import { startLoginService, type LoginService } from './server.ts';
 
 export function usage(command = 'oc-edge login'): string {
   const lines = [
     `Usage: ${command} [flags]`,
     '',
-    'Runs the login service: the OIDC relying party with server-side sessions, the /oauth2/* endpoints',
-    'and the Envoy HTTP ext_authz check for every other path. Configured by environment variables;',
+    'Runs the login service: the OIDC relying party with server-side sessions and the /oauth2/* endpoints,',
+    'as the Envoy HTTP ext_authz check (--mode ext-authz, the default) or as a reverse-proxy sidecar in',
+    'front of one app (--mode standalone). Configured by environment variables;',
     'each non-secret one has a flag, and flags win. Secrets are environment-only.',
     '',
   ];
@@ -21,9 +22,8 @@ export function usage(command = 'oc-edge login'): string {
   return lines.join('\n');
 }
 
-/** Starts the service and keeps it up until SIGINT/SIGTERM. Throws ConfigError on bad settings. */
-export async function runFromCommandLine(env: Record<string, string | undefined>, argv: readonly string[]): Promise<LoginService> {
-  const config = loadConfig(env, argv);
+/** Starts the service and keeps it up until SIGINT/SIGTERM. */
+export async function serveUntilSignal(config: LoginConfig): Promise<LoginService> {
   const service = await startLoginService(config);
   const stop = () => {
     void service.close().then(() => process.exit(0));
@@ -31,6 +31,11 @@ export async function runFromCommandLine(env: Record<string, string | undefined>
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   return service;
+}
+
+/** `main.ts`: flags from argv over the environment. Throws ConfigError on bad settings. */
+export function runFromCommandLine(env: Record<string, string | undefined>, argv: readonly string[]): Promise<LoginService> {
+  return serveUntilSignal(loadConfig(env, argv));
 }
 
 export { ConfigError };

@@ -4,6 +4,12 @@
 // environment only, so they never show up in `ps` output or shell history.
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
+import type { Ingress } from './ingress.ts';
+import { applyWonderwallAliases } from './wonderwall-aliases.ts';
+import { readFileSync } from 'node:fs';
+import type { HostPort, RedisStoreSettings, StoreSettings } from './store/types.ts';
+import { DEFAULT_MEMORY_MAX_ENTRIES } from './store/memory.ts';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -19,6 +25,10 @@ export class ConfigError extends Error {
 export type LogoutMode = 'oidc' | 'cognito' | 'local';
 export type IdTokenHintMode = 'query' | 'post' | 'omit';
 export type StoreKind = 'memory' | 'redis';
+export const LOGIN_MODES = ['ext-authz', 'standalone', 'sso-server', 'sso-proxy'] as const;
+export type LoginMode = (typeof LOGIN_MODES)[number];
+/** The modes this build serves; the others are refused at start with a ConfigError. */
+export const AVAILABLE_MODES: readonly LoginMode[] = ['ext-authz', 'standalone'];
 
 export interface ListenAddress {
   host: string;
@@ -27,6 +37,18 @@ export interface ListenAddress {
 }
 
 export interface LoginConfig {
+  /** Which HTTP layer runs on the core (src/login/modes). */
+  mode: LoginMode;
+  /** Where the app is reached (standalone): APP_ORIGIN plus path prefixes; endpoints under each <prefix>/oauth2. */
+  ingresses: Ingress[];
+  /** standalone: the one app behind the sidecar, e.g. http://127.0.0.1:8080. */
+  upstream?: URL;
+  /** standalone: send requests without a session to login (except the ignored paths). */
+  autoLogin: { enabled: boolean; ignorePaths: string[] };
+  /** standalone: the ID token in this request header to the upstream (off by default). */
+  upstreamIdToken: { include: boolean; header: string };
+  /** standalone: peers (IPs or CIDRs) whose X-Forwarded-* / Forwarded headers are kept. */
+  trustedProxies: string[];
   /** The browser-facing origin of the app (the gateway's), e.g. https://localhost:8443. */
   appOrigin: string;
   issuer: URL;
@@ -41,7 +63,7 @@ export interface LoginConfig {
   idTokenHint: IdTokenHintMode;
   listen: ListenAddress;
   metricsListen: ListenAddress;
-  store: { kind: 'memory' } | { kind: 'redis'; url: string };
+  store: StoreSettings;
   /** 32 bytes: the root of every cookie and ticket key. */
   encryptionKey: Buffer;
   /** True when ENCRYPTION_KEY was not set and a random per-process key is used. */
@@ -74,6 +96,7 @@ export interface Setting {
 
 /** Every setting, in the order docs/login.md and `--help` list them. */
 export const SETTINGS: readonly Setting[] = [
+  { env: 'LOGIN_MODE', flag: 'mode', default: 'ext-authz', description: 'ext-authz (Envoy HTTP ext_authz service), standalone (reverse-proxy sidecar in front of UPSTREAM_URL), sso-server, sso-proxy' },
   { env: 'APP_ORIGIN', flag: 'app-origin', description: 'public origin of the app, the gateway\'s (required), e.g. https://localhost:8443' },
   { env: 'OIDC_ISSUER', flag: 'issuer', description: 'OpenID Provider issuer URL (required); discovery at <issuer>/.well-known/openid-configuration' },
   { env: 'OIDC_CLIENT_ID', flag: 'client-id', description: 'client id registered at the provider (required); the ID token audience' },
@@ -86,6 +109,18 @@ export const SETTINGS: readonly Setting[] = [
   { env: 'METRICS_LISTEN', flag: 'metrics-listen', default: '127.0.0.1:4181', description: 'host:port of /metrics (Prometheus) and /healthz' },
   { env: 'SESSION_STORE', flag: 'session-store', default: 'memory', description: 'memory (one process) or redis (shared by replicas)' },
   { env: 'REDIS_URL', description: 'redis://[user:password@]host:port[/db] (environment only; required when SESSION_STORE=redis)' },
+  { env: 'REDIS_SENTINELS', flag: 'redis-sentinels', description: 'Redis Sentinel: host:port,host:port of the sentinels (instead of REDIS_URL; needs REDIS_SENTINEL_NAME)' },
+  { env: 'REDIS_SENTINEL_NAME', flag: 'redis-sentinel-name', description: 'Redis Sentinel: the monitored master group name (required with REDIS_SENTINELS)' },
+  { env: 'REDIS_SENTINEL_USERNAME', description: 'Redis Sentinel: ACL user of the sentinels themselves (environment only)' },
+  { env: 'REDIS_SENTINEL_PASSWORD', description: 'Redis Sentinel: password of the sentinels themselves (environment only)' },
+  { env: 'REDIS_CLUSTER_NODES', flag: 'redis-cluster-nodes', description: 'Redis Cluster: host:port,host:port of some cluster nodes (instead of REDIS_URL); the rest are discovered' },
+  { env: 'REDIS_USERNAME', description: 'ACL user of the Redis data nodes (environment only; with REDIS_URL only if the URL has no credentials)' },
+  { env: 'REDIS_PASSWORD', description: 'password of the Redis data nodes (environment only; with REDIS_URL only if the URL has no credentials)' },
+  { env: 'REDIS_TLS', flag: 'redis-tls', default: 'false', description: 'TLS to the Redis nodes with REDIS_SENTINELS or REDIS_CLUSTER_NODES (with REDIS_URL use rediss://)' },
+  { env: 'REDIS_TLS_CA_FILE', flag: 'redis-tls-ca-file', description: 'PEM file of the CA(s) that sign the Redis servers\' certificates; default: the system roots' },
+  { env: 'REDIS_WAIT_REPLICAS', flag: 'redis-wait-replicas', default: '0', description: 'a session write is answered only once this many replicas have it (Redis WAIT); 0 (off) for a lone Redis, 1 with Sentinel or Cluster so no login is lost on failover' },
+  { env: 'REDIS_WAIT_TIMEOUT', flag: 'redis-wait-timeout', default: '500ms', description: 'how long a session write waits for REDIS_WAIT_REPLICAS; past it the login (or refresh, logout) fails with 503' },
+  { env: 'MEMORY_STORE_MAX_ENTRIES', flag: 'memory-store-max-entries', default: String(DEFAULT_MEMORY_MAX_ENTRIES), description: 'SESSION_STORE=memory: entries kept (a session takes one or two); past it the least recently used goes (counted in oc_login_store_evictions_total)' },
   { env: 'ENCRYPTION_KEY', description: '32 bytes, base64/base64url/hex (environment only; required with redis); unset with memory: random per process' },
   { env: 'SESSION_MAX_AGE', flag: 'session-max-age', default: '10h', description: 'absolute session lifetime (e.g. 10h, 30m)' },
   { env: 'SESSION_INACTIVITY_TIMEOUT', flag: 'session-inactivity-timeout', default: '0', description: 'end a session idle this long; 0 disables' },
@@ -97,6 +132,13 @@ export const SETTINGS: readonly Setting[] = [
   { env: 'PROVIDER_TIMEOUT', flag: 'provider-timeout', default: '5s', description: 'timeout of each request to the provider' },
   { env: 'LOG_LEVEL', flag: 'log-level', default: 'info', description: 'fatal, error, warn, info, debug, trace or silent' },
   { env: 'ALLOW_INSECURE_ISSUER', flag: 'allow-insecure-issuer', default: 'false', description: 'allow an http:// issuer that is not loopback (never in production)' },
+  { env: 'UPSTREAM_URL', flag: 'upstream-url', description: 'standalone: origin of the app behind the sidecar (required), e.g. http://127.0.0.1:8080' },
+  { env: 'INGRESS', flag: 'ingress', description: 'standalone: comma-separated URLs the app is reached at, on APP_ORIGIN (e.g. https://app.example.com,https://app.example.com/admin); endpoints under each <path>/oauth2; default APP_ORIGIN; sets APP_ORIGIN when that is unset' },
+  { env: 'AUTO_LOGIN', flag: 'auto-login', default: 'false', description: 'standalone: requests without a session go to login (navigations 302, the rest 401 with Location)' },
+  { env: 'AUTO_LOGIN_IGNORE_PATHS', flag: 'auto-login-ignore-paths', default: '', description: 'standalone: comma-separated path globs exempt from AUTO_LOGIN (* within a segment, ** across); /favicon.ico and /robots.txt always' },
+  { env: 'UPSTREAM_INCLUDE_ID_TOKEN', flag: 'upstream-include-id-token', default: 'false', description: 'standalone: also send the ID token to the app in UPSTREAM_ID_TOKEN_HEADER' },
+  { env: 'UPSTREAM_ID_TOKEN_HEADER', flag: 'upstream-id-token-header', default: 'x-id-token', description: 'standalone: the ID token header (a client copy is always removed)' },
+  { env: 'TRUSTED_PROXIES', flag: 'trusted-proxies', default: '', description: 'standalone: comma-separated IPs/CIDRs of the ingress in front; only their X-Forwarded-*/Forwarded headers reach the app' },
 ];
 
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/;
@@ -155,6 +197,147 @@ function oneOf<T extends string>(setting: string, value: string, allowed: readon
   return value as T;
 }
 
+// --- Session store settings -------------------------------------------------------------------
+
+type Lookup = (name: string) => string | undefined;
+
+function parseCount(setting: string, value: string, min: number, max: number): number {
+  if (!/^\d+$/.test(value.trim()) || Number(value) < min || Number(value) > max) {
+    throw new ConfigError(setting, `must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
+  }
+  return Number(value);
+}
+
+function parseNodes(setting: string, value: string): HostPort[] {
+  const items = value.split(',').map((item) => item.trim()).filter(Boolean);
+  if (items.length === 0 || items.length > 64) throw new ConfigError(setting, 'must list 1 to 64 host:port entries separated by commas');
+  return items.map((item) => {
+    const { host, port } = parseListen(setting, item);
+    if (port === 0) throw new ConfigError(setting, `port 0 is not a Redis port, in ${JSON.stringify(item)}`);
+    return { host, port };
+  });
+}
+
+function parseMemoryStore(get: Lookup): StoreSettings {
+  return { kind: 'memory', maxEntries: parseCount('MEMORY_STORE_MAX_ENTRIES', get('MEMORY_STORE_MAX_ENTRIES')!, 100, 10_000_000) };
+}
+
+function parseRedisStore(get: Lookup): RedisStoreSettings {
+  const url = get('REDIS_URL');
+  const sentinels = get('REDIS_SENTINELS');
+  const clusterNodes = get('REDIS_CLUSTER_NODES');
+  const topologies = [['REDIS_URL', url], ['REDIS_SENTINELS', sentinels], ['REDIS_CLUSTER_NODES', clusterNodes]].filter(([, value]) => value);
+  if (topologies.length === 0) throw new ConfigError('REDIS_URL', 'is required when SESSION_STORE=redis (or REDIS_SENTINELS, or REDIS_CLUSTER_NODES)');
+  if (topologies.length > 1) {
+    throw new ConfigError(topologies[1]![0]!, `set only one of REDIS_URL, REDIS_SENTINELS and REDIS_CLUSTER_NODES (got ${topologies.map(([name]) => name).join(' and ')})`);
+  }
+  const settings: RedisStoreSettings = { kind: 'redis' };
+  let urlHasCredentials = false;
+  let urlTls = false;
+  if (url) {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new ConfigError('REDIS_URL', 'must be a URL like redis://host:6379 (value not shown: it may hold a password)');
+    }
+    if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') throw new ConfigError('REDIS_URL', `must use redis: or rediss:, got ${parsed.protocol}`);
+    settings.url = url;
+    urlHasCredentials = Boolean(parsed.username || parsed.password);
+    urlTls = parsed.protocol === 'rediss:';
+  }
+
+  const sentinelName = get('REDIS_SENTINEL_NAME');
+  const sentinelUsername = get('REDIS_SENTINEL_USERNAME');
+  const sentinelPassword = get('REDIS_SENTINEL_PASSWORD');
+  if (sentinels) {
+    if (!sentinelName) throw new ConfigError('REDIS_SENTINEL_NAME', 'is required with REDIS_SENTINELS (the name in `sentinel monitor <name> …`)');
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(sentinelName)) throw new ConfigError('REDIS_SENTINEL_NAME', `must be 1–64 letters, digits, '.', '_' or '-', got ${JSON.stringify(sentinelName)}`);
+    if (sentinelUsername && !sentinelPassword) throw new ConfigError('REDIS_SENTINEL_PASSWORD', 'is required with REDIS_SENTINEL_USERNAME');
+    settings.sentinel = {
+      nodes: parseNodes('REDIS_SENTINELS', sentinels),
+      name: sentinelName,
+      ...(sentinelUsername ? { username: sentinelUsername } : {}),
+      ...(sentinelPassword ? { password: sentinelPassword } : {}),
+    };
+  } else {
+    for (const [name, value] of [['REDIS_SENTINEL_NAME', sentinelName], ['REDIS_SENTINEL_USERNAME', sentinelUsername], ['REDIS_SENTINEL_PASSWORD', sentinelPassword]] as const) {
+      if (value) throw new ConfigError(name, 'is only used with REDIS_SENTINELS');
+    }
+  }
+  if (clusterNodes) settings.cluster = { nodes: parseNodes('REDIS_CLUSTER_NODES', clusterNodes) };
+
+  const username = get('REDIS_USERNAME');
+  const password = get('REDIS_PASSWORD');
+  if ((username || password) && urlHasCredentials) {
+    throw new ConfigError(username ? 'REDIS_USERNAME' : 'REDIS_PASSWORD', 'conflicts with the credentials in REDIS_URL: set them in one place');
+  }
+  if (username && !password) throw new ConfigError('REDIS_PASSWORD', 'is required with REDIS_USERNAME');
+  if (username) settings.username = username;
+  if (password) settings.password = password;
+
+  const tlsFlag = parseBoolean('REDIS_TLS', get('REDIS_TLS')!);
+  if (tlsFlag && url && !urlTls) throw new ConfigError('REDIS_TLS', 'with REDIS_URL, TLS is chosen by the scheme: use rediss://');
+  const caFile = get('REDIS_TLS_CA_FILE');
+  if (tlsFlag || urlTls) {
+    settings.tls = {};
+    if (caFile) {
+      let ca: string;
+      try {
+        ca = readFileSync(caFile, 'utf8');
+      } catch (error) {
+        throw new ConfigError('REDIS_TLS_CA_FILE', `cannot be read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+      }
+      if (!ca.includes('-----BEGIN CERTIFICATE-----')) throw new ConfigError('REDIS_TLS_CA_FILE', 'holds no PEM certificate');
+      settings.tls.ca = ca;
+    }
+  } else if (caFile) {
+    throw new ConfigError('REDIS_TLS_CA_FILE', 'needs TLS: a rediss:// REDIS_URL, or REDIS_TLS=true');
+  }
+
+  const replicas = parseCount('REDIS_WAIT_REPLICAS', get('REDIS_WAIT_REPLICAS')!, 0, 16);
+  const waitTimeoutMs = parseDuration('REDIS_WAIT_TIMEOUT', get('REDIS_WAIT_TIMEOUT')!);
+  if (waitTimeoutMs < 10 || waitTimeoutMs > 10_000) throw new ConfigError('REDIS_WAIT_TIMEOUT', 'must be from 10ms to 10s (0 would wait forever)');
+  if (replicas > 0) settings.wait = { replicas, timeoutMs: waitTimeoutMs };
+  return settings;
+}
+
+function list(value: string | undefined): string[] {
+  return (value ?? '').split(',').map((item) => item.trim()).filter(Boolean);
+}
+
+function firstIngressOrigin(value: string | undefined): string | undefined {
+  const first = list(value)[0];
+  if (!first) return undefined;
+  try {
+    return new URL(first).origin;
+  } catch {
+    throw new ConfigError('INGRESS', `must be absolute URLs, got ${JSON.stringify(first)}`);
+  }
+}
+
+/** INGRESS as ingresses on APP_ORIGIN (paths without a trailing slash); APP_ORIGIN's root when unset. */
+function parseIngresses(value: string | undefined, appOrigin: string): Ingress[] {
+  const items = list(value);
+  if (!items.length) return [{ origin: appOrigin, prefix: '' }];
+  const ingresses: Ingress[] = [];
+  for (const item of items) {
+    let url: URL;
+    try {
+      url = new URL(item);
+    } catch {
+      throw new ConfigError('INGRESS', `must be absolute URLs, got ${JSON.stringify(item)}`);
+    }
+    if (url.origin !== appOrigin) throw new ConfigError('INGRESS', `every ingress must be on APP_ORIGIN ${appOrigin}, got ${JSON.stringify(item)}`);
+    if (url.search || url.hash || url.username || url.password || !/^(?:\/[A-Za-z0-9._~-]+)*\/?$/.test(url.pathname)) {
+      throw new ConfigError('INGRESS', `an ingress is an origin and a plain path, got ${JSON.stringify(item)}`);
+    }
+    const prefix = url.pathname.replace(/\/$/, '');
+    if (!ingresses.some((known) => known.prefix === prefix)) ingresses.push({ origin: appOrigin, prefix });
+  }
+  return ingresses;
+}
+
 /** Flag values from argv (`--issuer x` or `--issuer=x`), keyed by environment variable name. */
 function flagsToEnv(argv: readonly string[]): Record<string, string> {
   const options: Record<string, { type: 'string' }> = {};
@@ -174,12 +357,30 @@ function flagsToEnv(argv: readonly string[]): Record<string, string> {
   return env;
 }
 
+/** A flag's option key as commander reports it: `app-origin` → `appOrigin`. */
+export function optionKey(flag: string): string {
+  return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+/**
+ * Options a command-line parser already parsed (commander's camelCase keys), keyed by environment
+ * variable name — to lay over the environment (flags win) without turning them back into argv.
+ */
+export function settingsFromOptions(options: Readonly<Record<string, unknown>>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const setting of SETTINGS) {
+    const value = setting.flag ? options[optionKey(setting.flag)] : undefined;
+    if (typeof value === 'string') env[setting.env] = value;
+  }
+  return env;
+}
+
 /**
  * Reads and validates the configuration. `env` is usually process.env; `argv` the flags after
  * `oc-edge login` (flags win). Throws ConfigError naming the first bad setting.
  */
 export function loadConfig(env: Record<string, string | undefined>, argv: readonly string[] = []): LoginConfig {
-  const merged: Record<string, string | undefined> = { ...env, ...flagsToEnv(argv) };
+  const merged: Record<string, string | undefined> = applyWonderwallAliases({ ...env, ...flagsToEnv(argv) });
   const defaults = Object.fromEntries(SETTINGS.filter((s) => s.default !== undefined).map((s) => [s.env, s.default!]));
   const get = (name: string): string | undefined => {
     const value = merged[name];
@@ -191,7 +392,32 @@ export function loadConfig(env: Record<string, string | undefined>, argv: readon
     return value;
   };
 
-  const appOrigin = parseOrigin('APP_ORIGIN', required('APP_ORIGIN'));
+  const mode = oneOf<LoginMode>('LOGIN_MODE', get('LOGIN_MODE')!, LOGIN_MODES);
+  if (!AVAILABLE_MODES.includes(mode)) throw new ConfigError('LOGIN_MODE', `${mode} is not available in this build yet (docs/login.md); use ${AVAILABLE_MODES.join(' or ')}`);
+  const ingressText = get('INGRESS');
+  const appOrigin = parseOrigin('APP_ORIGIN', get('APP_ORIGIN') ?? firstIngressOrigin(ingressText) ?? required('APP_ORIGIN'));
+  const ingresses = parseIngresses(ingressText, appOrigin);
+  const standalone = mode === 'standalone';
+  const upstreamText = get('UPSTREAM_URL');
+  if (standalone && !upstreamText) throw new ConfigError('UPSTREAM_URL', 'is required with LOGIN_MODE=standalone');
+  const upstream = upstreamText ? new URL(parseOrigin('UPSTREAM_URL', upstreamText)) : undefined;
+  const idTokenHeader = (get('UPSTREAM_ID_TOKEN_HEADER') ?? '').toLowerCase();
+  if (!/^[a-z0-9!#$%&'*+\-.^_`|~]{1,64}$/.test(idTokenHeader) || ['authorization', 'cookie', 'host'].includes(idTokenHeader)) {
+    throw new ConfigError('UPSTREAM_ID_TOKEN_HEADER', `must be a header name other than authorization, cookie or host, got ${JSON.stringify(idTokenHeader)}`);
+  }
+  const trustedProxies = list(get('TRUSTED_PROXIES'));
+  for (const entry of trustedProxies) {
+    const [address, bits, extra] = entry.split('/');
+    const family = isIP(address ?? '');
+    const max = family === 6 ? 128 : 32;
+    if (!family || extra !== undefined || (bits !== undefined && !(/^\d{1,3}$/.test(bits) && Number(bits) <= max))) {
+      throw new ConfigError('TRUSTED_PROXIES', `must be IP addresses or CIDRs, got ${JSON.stringify(entry)}`);
+    }
+  }
+  const ignorePaths = list(get('AUTO_LOGIN_IGNORE_PATHS'));
+  for (const pattern of ignorePaths) {
+    if (!pattern.startsWith('/')) throw new ConfigError('AUTO_LOGIN_IGNORE_PATHS', `patterns are absolute paths, got ${JSON.stringify(pattern)}`);
+  }
   const allowInsecureIssuer = parseBoolean('ALLOW_INSECURE_ISSUER', get('ALLOW_INSECURE_ISSUER')!);
 
   const issuerText = required('OIDC_ISSUER');
@@ -234,18 +460,7 @@ export function loadConfig(env: Record<string, string | undefined>, argv: readon
   const idTokenHint = oneOf<IdTokenHintMode>('LOGOUT_ID_TOKEN_HINT', get('LOGOUT_ID_TOKEN_HINT')!, ['query', 'post', 'omit']);
 
   const storeKind = oneOf<StoreKind>('SESSION_STORE', get('SESSION_STORE')!, ['memory', 'redis']);
-  let store: LoginConfig['store'] = { kind: 'memory' };
-  if (storeKind === 'redis') {
-    const url = required('REDIS_URL');
-    let parsed: URL;
-    try {
-      parsed = new URL(url);
-    } catch {
-      throw new ConfigError('REDIS_URL', 'must be a URL like redis://host:6379 (value not shown: it may hold a password)');
-    }
-    if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') throw new ConfigError('REDIS_URL', `must use redis: or rediss:, got ${parsed.protocol}`);
-    store = { kind: 'redis', url };
-  }
+  const store: LoginConfig['store'] = storeKind === 'redis' ? parseRedisStore(get) : parseMemoryStore(get);
 
   const keyText = get('ENCRYPTION_KEY');
   if (!keyText && storeKind === 'redis') {
@@ -274,6 +489,12 @@ export function loadConfig(env: Record<string, string | undefined>, argv: readon
   }
 
   return {
+    mode,
+    ingresses,
+    upstream,
+    autoLogin: { enabled: parseBoolean('AUTO_LOGIN', get('AUTO_LOGIN')!), ignorePaths },
+    upstreamIdToken: { include: parseBoolean('UPSTREAM_INCLUDE_ID_TOKEN', get('UPSTREAM_INCLUDE_ID_TOKEN')!), header: idTokenHeader },
+    trustedProxies,
     appOrigin,
     issuer,
     clientId,

@@ -8,8 +8,9 @@ import { digest, randomId } from './crypto.ts';
 import { LoginRejectedError, ProviderUnavailableError, RefreshRejectedError } from './errors.ts';
 import { FlowCookies } from './flow-cookies.ts';
 import type { LoginMetrics } from './metrics.ts';
+import { endpointUrl, endpointsPath, ingressHome, rootIngress, type Ingress } from './ingress.ts';
 import type { EndSession, OidcClient } from './oidc.ts';
-import { checkRedirect, safeRedirect } from './redirect.ts';
+import { relativeRedirects, type RedirectValidator } from './redirect.ts';
 import { Sessions, type Session } from './session.ts';
 import type { SessionStore } from './store/types.ts';
 
@@ -27,6 +28,13 @@ export type Authentication =
 export interface Redirect {
   location: string;
   setCookies: string[];
+}
+
+export interface LoginOptions {
+  /** The ingress the login started on (its callback, cookie paths and default target). */
+  ingress?: Ingress;
+  /** Extra authorization request parameters, already validated by the caller. */
+  params?: Record<string, string>;
 }
 
 export interface LogoutResult {
@@ -47,11 +55,18 @@ export class LoginCore {
   readonly #store: SessionStore;
   readonly #metrics: LoginMetrics;
   readonly #logger: CoreLogger;
+  readonly #redirects: RedirectValidator;
+  readonly #root: Ingress;
   /** Refreshes in flight in this process, by store key: concurrent checks share one. */
   readonly #inflight = new Map<string, Promise<Session>>();
 
-  constructor(config: LoginConfig, deps: { store: SessionStore; oidc: OidcClient; metrics: LoginMetrics; logger: CoreLogger }) {
+  constructor(
+    config: LoginConfig,
+    deps: { store: SessionStore; oidc: OidcClient; metrics: LoginMetrics; logger: CoreLogger; redirects?: RedirectValidator },
+  ) {
     this.config = config;
+    this.#redirects = deps.redirects ?? relativeRedirects(config.appOrigin);
+    this.#root = rootIngress(config.appOrigin);
     this.#store = deps.store;
     this.oidc = deps.oidc;
     this.#metrics = deps.metrics;
@@ -86,6 +101,20 @@ export class LoginCore {
     if (!ticket) return undefined;
     const resolution = await this.sessions.resolve(ticket);
     return resolution.status === 'active' ? resolution.session : undefined;
+  }
+
+  /**
+   * The session behind the cookies for a report (Wonderwall's /oauth2/session): an active one, or
+   * one that just timed out for inactivity (`active: false`: the app can tell the user before
+   * sending them to login). Undefined when there is none.
+   */
+  async inspectSession(cookies: Array<[string, string]>): Promise<{ session: Session; active: boolean } | undefined> {
+    const ticket = firstCookie(cookies, this.config.cookieName);
+    if (!ticket) return undefined;
+    const resolution = await this.sessions.resolveForReport(ticket);
+    if (resolution.status === 'active') return { session: resolution.session, active: true };
+    if (resolution.status === 'inactive') return { session: resolution.session, active: false };
+    return undefined;
   }
 
   /**
@@ -200,30 +229,66 @@ export class LoginCore {
    * Where a login to `target` starts (an absolute URL on APP_ORIGIN; the target re-checked): the
    * "Try again" of a failed login or callback.
    */
-  loginUrl(targetRaw: string | null): string {
-    const target = new URL(safeRedirect(targetRaw, this.config.appOrigin));
-    const login = new URL('/oauth2/login', this.config.appOrigin);
-    const path = `${target.pathname}${target.search}`;
-    if (path !== '/') login.searchParams.set('redirect', path);
+  loginUrl(targetRaw: string | null, ingress = this.#root): string {
+    return this.#loginUrlFor(this.#target(targetRaw, ingress), ingress);
+  }
+
+  #isRoot(ingress: Ingress): boolean {
+    return ingress.prefix === '' && ingress.origin === this.config.appOrigin;
+  }
+
+  /** A client's redirect value judged by the mode's rules; the ingress's home when it fails. */
+  #target(raw: string | null | undefined, ingress: Ingress): string {
+    const verdict = this.#redirects.check(raw);
+    return verdict.ok ? verdict.url : ingressHome(ingress);
+  }
+
+  /** A target that comes back from a sealed cookie, judged again. */
+  #retarget(stored: string | undefined, ingress: Ingress): string {
+    const verdict = stored === undefined ? undefined : this.#redirects.recheck(stored);
+    return verdict?.ok ? verdict.url : ingressHome(ingress);
+  }
+
+  #loginUrlFor(target: string, ingress: Ingress): string {
+    const login = new URL(endpointUrl(ingress, '/login'));
+    if (target !== ingressHome(ingress)) {
+      const url = new URL(target);
+      login.searchParams.set('redirect', url.origin === ingress.origin ? `${url.pathname}${url.search}` : url.href);
+    }
     return login.href;
   }
 
+  /** Ends the session behind the cookies here (a login with prompt=login starts from nothing). */
+  async endLocalSession(cookies: Array<[string, string]>): Promise<string[]> {
+    const session = await this.currentSession(cookies);
+    if (!session) return [];
+    await this.sessions.destroy(session);
+    return [this.clearSessionCookie()];
+  }
+
   /** The redirect to the provider, and the login-state cookie. */
-  async beginLogin(cookies: Array<[string, string]>, redirectRaw: string | null): Promise<Redirect> {
+  async beginLogin(cookies: Array<[string, string]>, redirectRaw: string | null, options: LoginOptions = {}): Promise<Redirect> {
+    const ingress = options.ingress ?? this.#root;
     // Fail before the user types a password if the session could not be stored afterwards.
     await this.#store.ping();
-    const target = safeRedirect(redirectRaw, this.config.appOrigin);
-    const request = await this.oidc.beginLogin();
-    const setCookies = this.flows.prune(cookies);
+    const target = this.#target(redirectRaw, ingress);
+    // The root ingress keeps the provider's registered default; another one has its own callback.
+    const redirectUri = this.#isRoot(ingress) ? undefined : endpointUrl(ingress, '/callback');
+    const request = await this.oidc.beginLogin({ redirectUri, params: options.params });
+    const cookiePath = endpointsPath(ingress);
+    const setCookies = this.flows.prune(cookies, Date.now(), cookiePath);
     setCookies.push(
-      this.flows.issueLogin({ state: request.state, nonce: request.nonce, codeVerifier: request.codeVerifier, redirect: target, createdAt: Date.now() }),
+      this.flows.issueLogin(
+        { state: request.state, nonce: request.nonce, codeVerifier: request.codeVerifier, redirect: target, createdAt: Date.now(), redirectUri },
+        cookiePath,
+      ),
     );
     this.#metrics.logins.inc({ result: 'started' });
     return { location: request.url.href, setCookies };
   }
 
   /** Redeems a callback: a new session (fresh id) and a redirect to the checked target. */
-  async completeLogin(cookies: Array<[string, string]>, search: string): Promise<Redirect> {
+  async completeLogin(cookies: Array<[string, string]>, search: string, ingress = this.#root): Promise<Redirect> {
     const params = new URLSearchParams(search);
     const state = params.get('state');
     if (!state || state.length > 512) throw new LoginRejectedError('state_missing', 'the callback has no state parameter');
@@ -235,9 +300,10 @@ export class LoginCore {
         'no login in progress matches this callback (already used, expired, or started in another browser); start the login again',
       );
     }
-    const setCookies = [this.flows.clearLogin(cookieName)];
+    const setCookies = [this.flows.clearLogin(cookieName, endpointsPath(ingress))];
     // From here on a failure can offer a fresh login to where this one was going.
-    const retryUrl = this.loginUrl(new URL(pending.redirect).pathname + new URL(pending.redirect).search);
+    const target = this.#retarget(pending.redirect, ingress);
+    const retryUrl = this.#loginUrlFor(target, ingress);
     // The cookie is cleared now, but a copy of it could be replayed: mark the state as used.
     if (!(await this.#store.setIfAbsent(`used-state:${digest(state)}`, '1', this.config.loginStateMaxAgeMs))) {
       throw Object.assign(new LoginRejectedError('state_replayed', 'this login callback was already used; start the login again'), { setCookies, retryUrl });
@@ -260,15 +326,15 @@ export class LoginCore {
     setCookies.push(this.sessionCookie(session));
     this.#metrics.logins.inc({ result: 'completed' });
     this.#logger.info({ session: digest(session.id).slice(0, 12) }, 'login completed');
-    return { location: safeRedirect(new URL(pending.redirect).pathname + new URL(pending.redirect).search, this.config.appOrigin), setCookies };
+    return { location: target, setCookies };
   }
 
   /**
    * Ends the session here (store entry deleted, cookie expired, refresh token revoked) and says
    * where the browser goes next: the provider's logout (`provider`), or straight to the target.
    */
-  async logout(session: Session | undefined, redirectRaw: string | null, provider: boolean): Promise<LogoutResult> {
-    const target = safeRedirect(redirectRaw, this.config.appOrigin);
+  async logout(session: Session | undefined, redirectRaw: string | null, provider: boolean, ingress = this.#root): Promise<LogoutResult> {
+    const target = this.#target(redirectRaw, ingress);
     const setCookies = [this.clearSessionCookie()];
     if (session) {
       await this.sessions.destroy(session);
@@ -279,15 +345,15 @@ export class LoginCore {
       }
     }
     this.#metrics.logouts.inc({ kind: provider ? 'provider' : 'local' });
-    const endSession: EndSession = provider ? this.oidc.endSession(session?.record.tokens.idToken) : { kind: 'none' };
-    if (endSession.kind !== 'none') setCookies.push(this.flows.issueLogoutTarget(target));
+    const postLogout = this.#isRoot(ingress) ? undefined : endpointUrl(ingress, '/logout/callback');
+    const endSession: EndSession = provider ? this.oidc.endSession(session?.record.tokens.idToken, postLogout) : { kind: 'none' };
+    if (endSession.kind !== 'none') setCookies.push(this.flows.issueLogoutTarget(target, Date.now(), `${endpointsPath(ingress)}/logout`));
     return { setCookies, endSession, target, hadSession: session !== undefined };
   }
 
   /** The provider sent the browser back: on to the target chosen at logout (checked again). */
-  finishLogout(cookies: Array<[string, string]>): Redirect {
+  finishLogout(cookies: Array<[string, string]>, ingress = this.#root): Redirect {
     const stored = this.flows.readLogoutTarget(cookies);
-    const path = stored ? checkRedirect(new URL(stored).pathname + new URL(stored).search, this.config.appOrigin) : undefined;
-    return { location: path?.ok ? path.url : `${this.config.appOrigin}/`, setCookies: [this.flows.clearLogoutTarget()] };
+    return { location: this.#retarget(stored, ingress), setCookies: [this.flows.clearLogoutTarget(`${endpointsPath(ingress)}/logout`)] };
   }
 }

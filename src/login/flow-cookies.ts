@@ -4,6 +4,7 @@
 // ordinary requests.
 import { digest, deriveKey, open, seal } from './crypto.ts';
 import { expireCookie, serializeCookie } from './cookies.ts';
+import { ENDPOINTS_SEGMENT } from './ingress.ts';
 
 export interface PendingLogin {
   state: string;
@@ -12,10 +13,15 @@ export interface PendingLogin {
   /** Absolute, already-checked redirect target (checked again at the callback). */
   redirect: string;
   createdAt: number;
+  /** The redirect_uri the login was started with (its ingress's callback); absent: APP_ORIGIN's. */
+  redirectUri?: string;
 }
 
 const LOGIN_PREFIX = 'oc-login-';
 const LOGOUT_COOKIE = 'oc-logout';
+/** Where the cookies live on the root ingress; an ingress with a prefix puts that prefix first. */
+export const LOGIN_COOKIE_PATH = ENDPOINTS_SEGMENT;
+export const LOGOUT_COOKIE_PATH = `${ENDPOINTS_SEGMENT}/logout`;
 /** Browsers cap cookies per host (~50 in Chromium); a few parallel logins are plenty. */
 export const MAX_PARALLEL_LOGINS = 5;
 
@@ -39,13 +45,13 @@ export class FlowCookies {
     return `${LOGIN_PREFIX}${digest(state).slice(0, 22)}`;
   }
 
-  issueLogin(pending: PendingLogin): string {
+  issueLogin(pending: PendingLogin, path = LOGIN_COOKIE_PATH): string {
     const name = this.loginCookieName(pending.state);
-    return serializeCookie(name, seal(this.#key, JSON.stringify(pending), name), { path: '/oauth2', secure: this.#secure, maxAge: this.#maxAgeMs / 1000 });
+    return serializeCookie(name, seal(this.#key, JSON.stringify(pending), name), { path, secure: this.#secure, maxAge: this.#maxAgeMs / 1000 });
   }
 
-  clearLogin(name: string): string {
-    return expireCookie(name, { path: '/oauth2', secure: this.#secure });
+  clearLogin(name: string, path = LOGIN_COOKIE_PATH): string {
+    return expireCookie(name, { path, secure: this.#secure });
   }
 
   /** The pending login for `state`, if its cookie is present, authentic and not expired. */
@@ -73,7 +79,7 @@ export class FlowCookies {
    * Set-Cookie lines that make room for one more login: expired or unreadable login cookies go,
    * and the oldest beyond MAX_PARALLEL_LOGINS - 1.
    */
-  prune(cookies: Array<[string, string]>, now = Date.now()): string[] {
+  prune(cookies: Array<[string, string]>, now = Date.now(), path = LOGIN_COOKIE_PATH): string[] {
     const live: Array<{ name: string; createdAt: number }> = [];
     const expire: string[] = [];
     for (const [name, value] of cookies) {
@@ -84,12 +90,12 @@ export class FlowCookies {
     }
     live.sort((a, b) => b.createdAt - a.createdAt);
     for (const old of live.slice(MAX_PARALLEL_LOGINS - 1)) expire.push(old.name);
-    return [...new Set(expire)].map((name) => this.clearLogin(name));
+    return [...new Set(expire)].map((name) => this.clearLogin(name, path));
   }
 
-  issueLogoutTarget(redirect: string, now = Date.now()): string {
+  issueLogoutTarget(redirect: string, now = Date.now(), path = LOGOUT_COOKIE_PATH): string {
     return serializeCookie(LOGOUT_COOKIE, seal(this.#key, JSON.stringify({ redirect, createdAt: now }), LOGOUT_COOKIE), {
-      path: '/oauth2/logout',
+      path,
       secure: this.#secure,
       maxAge: this.#maxAgeMs / 1000,
     });
@@ -110,7 +116,7 @@ export class FlowCookies {
     return undefined;
   }
 
-  clearLogoutTarget(): string {
-    return expireCookie(LOGOUT_COOKIE, { path: '/oauth2/logout', secure: this.#secure });
+  clearLogoutTarget(path = LOGOUT_COOKIE_PATH): string {
+    return expireCookie(LOGOUT_COOKIE, { path, secure: this.#secure });
   }
 }

@@ -34,6 +34,14 @@ export type EndSession =
   | { kind: 'redirect'; url: string }
   | { kind: 'none' };
 
+/** What a login asks of the provider beyond the code flow itself (Wonderwall's login parameters). */
+export interface AuthorizationOptions {
+  /** The callback of the ingress the login started on (default: APP_ORIGIN's /oauth2/callback). */
+  redirectUri?: string;
+  /** Extra authorization request parameters (acr_values, ui_locales, prompt, max_age, domain_hint). */
+  params?: Record<string, string>;
+}
+
 export interface OidcLogger {
   info(message: string): void;
   warn(message: string): void;
@@ -187,7 +195,7 @@ export class OidcClient {
    * The authorization request, once the provider's authorization endpoint answers: a browser sent
    * to a provider that is down would end on its own connection error, with no way back to the app.
    */
-  async beginLogin(): Promise<AuthorizationRequest> {
+  async beginLogin(options: AuthorizationOptions = {}): Promise<AuthorizationRequest> {
     if (!this.#configuration) this.#retryDiscoverySoon();
     const configuration = this.#require();
     const endpoint = configuration.serverMetadata().authorization_endpoint;
@@ -197,7 +205,8 @@ export class OidcClient {
     const nonce = client.randomNonce();
     const codeVerifier = client.randomPKCECodeVerifier();
     const url = client.buildAuthorizationUrl(configuration, {
-      redirect_uri: this.redirectUri,
+      ...options.params,
+      redirect_uri: options.redirectUri ?? this.redirectUri,
       response_type: 'code',
       scope: this.#config.scopes.join(' '),
       state,
@@ -213,9 +222,9 @@ export class OidcClient {
    * matched to the cookie by the caller, checked again here), `iss` when the provider advertises
    * RFC 9207, PKCE, and the ID token's signature, iss, aud, azp, exp, iat and nonce.
    */
-  async finishLogin(search: string, expected: { state: string; nonce: string; codeVerifier: string }): Promise<LoginResult> {
+  async finishLogin(search: string, expected: { state: string; nonce: string; codeVerifier: string; redirectUri?: string }): Promise<LoginResult> {
     const configuration = this.#require();
-    const currentUrl = new URL(this.redirectUri);
+    const currentUrl = new URL(expected.redirectUri ?? this.redirectUri);
     currentUrl.search = search;
     let response;
     try {
@@ -287,22 +296,31 @@ export class OidcClient {
    * form (keeps it out of URLs; needs a provider that takes POST), or not at all.
    * Cognito: GET /logout?client_id&logout_uri (it takes no token).
    */
-  endSession(idToken: string | undefined): EndSession {
+  endSession(idToken: string | undefined, postLogoutRedirectUri = this.postLogoutRedirectUri): EndSession {
     const { logoutMode, clientId, cognitoLogoutUrl, idTokenHint } = this.#config;
     if (logoutMode === 'cognito' && cognitoLogoutUrl) {
       const url = new URL(cognitoLogoutUrl);
       url.searchParams.set('client_id', clientId);
-      url.searchParams.set('logout_uri', this.postLogoutRedirectUri);
+      url.searchParams.set('logout_uri', postLogoutRedirectUri);
       return { kind: 'redirect', url: url.href };
     }
     const endpoint = logoutMode === 'oidc' ? this.#configuration?.serverMetadata().end_session_endpoint : undefined;
     if (!endpoint) return { kind: 'none' };
-    const fields: Record<string, string> = { client_id: clientId, post_logout_redirect_uri: this.postLogoutRedirectUri };
+    const fields: Record<string, string> = { client_id: clientId, post_logout_redirect_uri: postLogoutRedirectUri };
     if (idToken && idTokenHint !== 'omit') fields.id_token_hint = idToken;
     if (idTokenHint === 'post') return { kind: 'form', action: endpoint, fields };
     const url = new URL(endpoint);
     for (const [name, value] of Object.entries(fields)) url.searchParams.set(name, value);
     return { kind: 'redirect', url: url.href };
+  }
+
+  /**
+   * The values of a metadata list (acr_values_supported, ui_locales_supported) the discovered
+   * provider advertises; undefined when it was not discovered or does not advertise the list.
+   */
+  supported(list: 'acr_values_supported' | 'ui_locales_supported'): readonly string[] | undefined {
+    const values = this.#configuration?.serverMetadata()[list];
+    return Array.isArray(values) ? values.filter((value): value is string => typeof value === 'string') : undefined;
   }
 
   close(): void {

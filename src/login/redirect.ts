@@ -54,3 +54,30 @@ export function safeRedirect(raw: string | null | undefined, appOrigin: string):
   const verdict = checkRedirect(raw, appOrigin);
   return verdict.ok ? verdict.url : `${appOrigin}/`;
 }
+
+/**
+ * A mode's redirect rules. `check` judges a client's `redirect` value; `recheck` judges a target
+ * this validator accepted earlier and that comes back from a sealed cookie (checked again at the
+ * callback and the logout callback, in case the rules are stricter now).
+ */
+export interface RedirectValidator {
+  check(raw: string | null | undefined): RedirectVerdict;
+  recheck(absolute: string): RedirectVerdict;
+}
+
+/** ext_authz and standalone: same-origin relative paths only, grafted onto the app's origin. */
+export function relativeRedirects(appOrigin: string): RedirectValidator {
+  return {
+    check: (raw) => checkRedirect(raw, appOrigin),
+    recheck(absolute) {
+      let url: URL;
+      try {
+        url = new URL(absolute);
+      } catch {
+        return { ok: false, reason: 'not parseable as a URL' };
+      }
+      if (url.origin !== appOrigin) return { ok: false, reason: 'resolves to another origin' };
+      return checkRedirect(`${url.pathname}${url.search}`, appOrigin);
+    },
+  };
+}

@@ -6,11 +6,10 @@ import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import type { ListenAddress, LoginConfig } from './config.ts';
 import { LoginCore } from './core.ts';
-import { createRequestHandler } from './http.ts';
 import { createMetrics, type LoginMetrics } from './metrics.ts';
+import { createMode } from './modes/index.ts';
 import { OidcClient } from './oidc.ts';
-import { MemoryStore } from './store/memory.ts';
-import { RedisStore } from './store/redis.ts';
+import { createSessionStore } from './store/create.ts';
 import type { SessionStore } from './store/types.ts';
 
 export interface LoginService {
@@ -58,18 +57,7 @@ export async function startLoginService(config: LoginConfig, options: StartOptio
     logger.warn('ENCRYPTION_KEY is not set: using a random key, so sessions end when this process does');
   }
   const metrics = createMetrics();
-  let store = options.store;
-  if (!store) {
-    if (config.store.kind === 'redis') {
-      const redis = new RedisStore({ url: config.store.url, onError: (message) => logger.error(message) });
-      if (!(await redis.waitUntilReady(options.storeReadyTimeoutMs ?? 3000))) {
-        logger.error('redis is not reachable yet: checks and logins answer 503 until it is');
-      }
-      store = redis;
-    } else {
-      store = new MemoryStore();
-    }
-  }
+  const store = options.store ?? (await createSessionStore(config.store, { metrics, logger, readyTimeoutMs: options.storeReadyTimeoutMs ?? 3000 }));
   const oidc = new OidcClient(
     config,
     { info: (message) => logger.info(message), warn: (message) => logger.warn(message) },
@@ -78,7 +66,11 @@ export async function startLoginService(config: LoginConfig, options: StartOptio
   const core = new LoginCore(config, { store, oidc, metrics, logger });
   oidc.start();
 
-  const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000, maxHeaderSize: 32 * 1024 }, createRequestHandler({ config, core, metrics, logger }));
+  const mode = createMode({ config, core, metrics, logger });
+  // No requestTimeout in standalone: a proxied upload or a long poll may take as long as the app lets it.
+  const requestTimeout = config.mode === 'standalone' ? 0 : 30_000;
+  const server = createServer({ requestTimeout, headersTimeout: 10_000, maxHeaderSize: 32 * 1024 }, mode.request);
+  if (mode.upgrade) server.on('upgrade', mode.upgrade);
   server.keepAliveTimeout = 65_000;
   const metricsServer = createServer((req, res) => {
     const path = (req.url ?? '/').split('?', 1)[0];
@@ -109,11 +101,12 @@ export async function startLoginService(config: LoginConfig, options: StartOptio
     metricsUrl = await listen(metricsServer, config.metricsListen);
   } catch (error) {
     oidc.close();
+    mode.close?.();
     await Promise.all([closeServer(server), closeServer(metricsServer)]);
     if (!options.store) await store.close();
     throw error;
   }
-  logger.info({ url, metricsUrl, store: store.kind, issuer: config.issuer.href, appOrigin: config.appOrigin }, 'login service listening');
+  logger.info({ url, metricsUrl, mode: config.mode, store: store.kind, issuer: config.issuer.href, appOrigin: config.appOrigin }, 'login service listening');
 
   let closed: Promise<void> | undefined;
   return {
@@ -125,6 +118,7 @@ export async function startLoginService(config: LoginConfig, options: StartOptio
     close() {
       closed ??= (async () => {
         oidc.close();
+        mode.close?.();
         await Promise.all([closeServer(server), closeServer(metricsServer)]);
         if (!options.store) await store!.close();
       })();

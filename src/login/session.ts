@@ -39,6 +39,9 @@ export type Resolution =
   | { status: 'unknown' }
   | { status: 'expired'; reason: 'max_age' | 'inactivity' };
 
+/** A resolution that also hands back a session that just timed out, for a last report. */
+export type ReportResolution = Resolution | { status: 'inactive'; session: Session };
+
 export interface SessionPolicy {
   maxAgeMs: number;
   /** 0: none. */
@@ -117,6 +120,12 @@ export class Sessions {
 
   /** Opens a ticket and loads its session. Store failures throw StoreUnavailableError. */
   async resolve(ticket: string, now = Date.now()): Promise<Resolution> {
+    const resolution = await this.resolveForReport(ticket, now);
+    return resolution.status === 'inactive' ? { status: 'expired', reason: 'inactivity' } : resolution;
+  }
+
+  /** Like resolve, but a session that just timed out for inactivity (now deleted) comes back as `inactive`. */
+  async resolveForReport(ticket: string, now = Date.now()): Promise<ReportResolution> {
     const opened = this.#openTicket(ticket);
     if (!opened) return { status: 'invalid' };
     const { id, key, storeKey } = opened;
@@ -133,7 +142,7 @@ export class Sessions {
     }
     if (timeout > 0 && session.lastActiveAt + timeout <= now) {
       await this.destroy(session);
-      return { status: 'expired', reason: 'inactivity' };
+      return { status: 'inactive', session };
     }
     return { status: 'active', session };
   }

@@ -5,8 +5,9 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { ConfigError, loadConfig, SETTINGS } from '../../src/login/index.ts';
 import { startOidcTestProvider } from '../../fixtures/oidc-provider.ts';
+import { REPO_ROOT } from '../../scripts/lib/artifacts.ts';
 
-const root = new URL('../..', import.meta.url).pathname;
+const root = REPO_ROOT;
 const BASE = { APP_ORIGIN: 'https://localhost:8443', OIDC_ISSUER: 'https://idp.example.com/pool', OIDC_CLIENT_ID: 'app-client' };
 
 function rejects(env: Record<string, string>, setting: string, argv: string[] = []): ConfigError {

@@ -47,6 +47,32 @@ function nodeOptions(settings: RedisStoreSettings, tuning: RedisTuning): RedisOp
 
 const toAddress = (node: HostPort) => ({ host: node.host, port: node.port });
 
+/**
+ * A Sentinel client that cannot end by accident. In ioredis 5.9 the failover detector of the
+ * connection a failover killed stays subscribed; when its +switch-master lands while a reconnect is
+ * resolving the new master, that reconnect rejects ("Connection is closed.") and the client goes to
+ * `end` for good — every check would answer 503 until a restart (seen under CPU load, where the
+ * resolve is slow enough to be hit). Such an end is reconnected; a disconnect() asked for stays final.
+ */
+class SentinelClient extends Redis {
+  #closing = false;
+
+  constructor(options: RedisOptions) {
+    super(options);
+    this.on('end', () => {
+      if (this.#closing) return;
+      setTimeout(() => {
+        if (!this.#closing && this.status === 'end') this.connect().catch(() => {});
+      }, 200).unref();
+    });
+  }
+
+  override disconnect(reconnect = false): void {
+    if (!reconnect) this.#closing = true;
+    super.disconnect(reconnect);
+  }
+}
+
 export function createRedisClient(settings: RedisStoreSettings, tuning: RedisTuning = DEFAULT_TUNING): RedisClient {
   const options = nodeOptions(settings, tuning);
   if (settings.cluster) {
@@ -66,7 +92,7 @@ export function createRedisClient(settings: RedisStoreSettings, tuning: RedisTun
   }
   if (settings.sentinel) {
     const tls = tlsOptions(settings);
-    return new Redis({
+    return new SentinelClient({
       ...options,
       sentinels: settings.sentinel.nodes.map(toAddress),
       name: settings.sentinel.name,
