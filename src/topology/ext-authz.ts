@@ -48,9 +48,11 @@ export const EXT_AUTHZ_DEFAULTS = {
   /**
    * What the login service reads in a check, and nothing more: the session cookie, `accept` and
    * `sec-fetch-mode` (navigation → 302, API → 401) and the request id for log correlation. It builds
-   * every URL on APP_ORIGIN, so neither Host nor x-forwarded-* is needed.
+   * every URL on APP_ORIGIN, so neither Host nor x-forwarded-* is needed. And
+   * `x-envoy-original-path`: the path the browser asked the gateway for, before its URLRewrite (the
+   * gateway sets it and drops a client copy), so a login returns the user to that URL.
    */
-  includeRequestHeadersInCheck: ['cookie', 'accept', 'sec-fetch-mode', 'x-request-id'],
+  includeRequestHeadersInCheck: ['cookie', 'accept', 'sec-fetch-mode', 'x-request-id', 'x-envoy-original-path'],
   /**
    * The ID token for jwt_authn and the backends; and `cookie`: the request's cookies minus the
    * login service's own (session, per-login state), so no backend ever holds a session cookie.

@@ -250,6 +250,18 @@ for (const gateway of GATEWAYS) describe(`login/logout flow in Chromium through 
     await context.close();
   });
 
+  test('a login started at a rewritten path returns to the URL the browser asked for, not the rewritten one', async () => {
+    const context = await newContext(e2e);
+    const page = await context.newPage();
+    await page.goto(`${e2e.app}/user/me?from=e2e`);
+    assert.ok(isLoginPage(page, e2e), page.url());
+    await page.locator('input[name="email"]').fill(MEMBER.email);
+    await page.locator('input[name="password"]').fill(MEMBER.password);
+    await Promise.all([page.waitForURL(`${e2e.app}/**`), page.locator('form [type="submit"]').first().click()]);
+    assert.equal(page.url(), `${e2e.app}/user/me?from=e2e`);
+    await context.close();
+  });
+
   test('logout in one tab ends the session in the other', async () => {
     const context = await newContext(e2e);
     const first = await context.newPage();
