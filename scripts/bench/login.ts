@@ -1,29 +1,58 @@
-// The login service benchmark: ext_authz checks per second with a valid session (memory and Redis
-// stores) and their p50/p99 latency, next to a bare Node HTTP server answering 200 in the same run
-// with the same load — so the figures say what the check costs over Node's own HTTP handling.
-// The load comes from a worker thread (its own event loop, ideally its own core) over keep-alive
-// connections; the servers run in this thread. A real login (oidc-provider, the whole code flow)
-// creates the session; Redis is a real redis-server on an ephemeral port.
+// The login service benchmark: ext_authz checks per second with a valid session and their p50/p99
+// latency — one replica on the memory store, one on Redis, three replicas on one Redis, and one on
+// a Sentinel group while its master is killed — next to a bare Node HTTP server answering 200 and
+// oauth2-proxy on the same Redis, all in the same run with the same load generator
+// (login-load.ts), so the figures say what the check costs over Node's own HTTP handling and
+// against the peer users would pick instead. A real login (oidc-provider, the whole code flow)
+// makes every session; every Redis is a real redis-server on an ephemeral port.
+//
+// The three replicas run in this process, on its one event loop: that case measures sessions
+// shared through one Redis across replicas (a cookie from one honoured by all), not scale-out CPU.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { Worker } from 'node:worker_threads';
 import { pino } from 'pino';
 import { Browser } from '../../fixtures/browser.ts';
-import { relyingPartyEnv, startOidcTestProvider } from '../../fixtures/oidc-provider.ts';
+import { relyingPartyEnv, startOidcTestProvider, type OidcTestProvider } from '../../fixtures/oidc-provider.ts';
 import { startRedisServer, type RedisServer } from '../../fixtures/redis-server.ts';
+import { startSentinelGroup, type SentinelGroup } from '../../fixtures/redis-topology.ts';
 import { loadConfig, startLoginService, type LoginService } from '../../src/login/index.ts';
+import { OAUTH2_PROXY_VERSION } from '../lib/envoy/tools.ts';
+import { load, type LoadResult, type LoadTarget } from './login-load.ts';
+import { OAUTH2_PROXY_AUTH_OK, locateOauth2Proxy, startOauth2Proxy, type Oauth2Proxy } from './login-oauth2-proxy.ts';
+
+export type LoginBenchCaseName = 'bare-node-200' | 'check-memory' | 'check-redis' | 'check-redis-3-replicas' | 'oauth2-proxy-redis';
 
 export interface LoginBenchCase {
-  name: 'bare-node-200' | 'check-memory' | 'check-redis';
+  name: LoginBenchCaseName;
   checksPerSecond: number;
   p50Us: number;
   p99Us: number;
   /** checks/s of this case ÷ checks/s of the bare server (1 = free). */
   ratioToBaseline: number;
-  /** Responses that were not 200 (must be 0). */
+  /** Responses that were not the success answer (must be 0). */
   errors: number;
+}
+
+export interface LoginFailoverCase {
+  name: 'check-sentinel-failover';
+  /** Successful checks (200) per second over the whole window: the gap's fast 503s do not count. */
+  checksPerSecond: number;
+  p50Us: number;
+  p99Us: number;
+  ratioToBaseline: number;
+  /** Answers other than 200 (the gap's 503s). */
+  errors: number;
+  /** From the master's SIGKILL to the last failed answer; -1: not recovered within the window. */
+  recoveredAfterMs: number;
+  windowMs: number;
+}
+
+export interface LoginBenchBudget {
+  /** check-redis checks/s ÷ oauth2-proxy-redis checks/s. */
+  ratio: number;
+  pass: boolean;
 }
 
 export interface LoginBenchResult {
@@ -31,6 +60,10 @@ export interface LoginBenchResult {
   durationMs: number;
   runs: number;
   cases: LoginBenchCase[];
+  failover?: LoginFailoverCase;
+  /** Our checks/s with Redis ≥ oauth2-proxy's. */
+  budget?: LoginBenchBudget;
+  oauth2ProxyVersion?: string;
   /** Cases that could not run, with the reason (e.g. redis-server missing). */
   skipped: Record<string, string>;
 }
@@ -40,157 +73,178 @@ export interface LoginBenchOptions {
   onProgress(message: string): void;
   /** Concurrent connections (default 16). */
   connections?: number;
-  /** Measured time per run per case; default fits 3 cases × runs in about 30 s. */
+  /** Measured time per run per case; default fits 5 cases × runs in about 40 s. */
   durationMs?: number;
+  /** The failover case's window (default 12 s; the master dies a fifth of the way in, at most 2 s). */
+  failoverMs?: number;
 }
 
-const APP = 'https://app.bench';
-const WARMUP_MS = 300;
+export const APP = 'https://app.bench';
+export const SESSION_COOKIE = '__Host-oc-session';
+export const WARMUP_MS = 300;
+export const DEFAULT_CONNECTIONS = 16;
+const CHECK_PATH = '/organisation/list';
 
-// Plain CommonJS run with `eval`, so the worker needs no TypeScript loader.
-const LOAD_WORKER = `
-const { parentPort, workerData } = require('node:worker_threads');
-const http = require('node:http');
-const { url, headers, connections, durationMs, warmupMs } = workerData;
-const target = new URL(url);
-const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
-function once() {
-  return new Promise((resolve, reject) => {
-    const start = process.hrtime.bigint();
-    const req = http.request({ host: target.hostname, port: target.port, path: target.pathname + target.search, method: 'GET', headers, agent }, (res) => {
-      res.resume();
-      res.on('end', () => resolve([res.statusCode, Number(process.hrtime.bigint() - start)]));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-async function phase(ms, latencies) {
-  let errors = 0;
-  const until = Date.now() + ms;
-  const loop = async () => {
-    while (Date.now() < until) {
-      const [status, ns] = await once();
-      if (status !== 200) errors++;
-      if (latencies) latencies.push(ns);
-    }
-  };
-  await Promise.all(Array.from({ length: connections }, loop));
-  return errors;
-}
-(async () => {
-  await phase(warmupMs);
-  const latencies = [];
-  const started = process.hrtime.bigint();
-  const errors = await phase(durationMs, latencies);
-  const elapsedNs = Number(process.hrtime.bigint() - started);
-  agent.destroy();
-  parentPort.postMessage({ latencies: Float64Array.from(latencies), elapsedNs, errors });
-})().catch((error) => parentPort.postMessage({ error: String(error && error.stack || error) }));
-`;
-
-interface RunResult {
-  checksPerSecond: number;
-  p50Us: number;
-  p99Us: number;
-  errors: number;
-}
-
-function load(url: string, headers: Record<string, string>, connections: number, durationMs: number): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(LOAD_WORKER, { eval: true, workerData: { url, headers, connections, durationMs, warmupMs: WARMUP_MS } });
-    worker.once('error', reject);
-    worker.once('message', (message: { latencies?: Float64Array; elapsedNs?: number; errors?: number; error?: string }) => {
-      void worker.terminate();
-      if (message.error || !message.latencies) return reject(new Error(`load worker failed: ${message.error}`));
-      const sorted = Float64Array.from(message.latencies).sort();
-      const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! / 1000;
-      resolve({
-        checksPerSecond: sorted.length / (message.elapsedNs! / 1e9),
-        p50Us: at(0.5),
-        p99Us: at(0.99),
-        errors: message.errors ?? 0,
-      });
-    });
-  });
-}
+/** What a browser's XHR sends to the app: the check parses all of it. */
+export const BROWSER_HEADERS: Readonly<Record<string, string>> = {
+  accept: 'application/json, text/plain, */*',
+  'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36',
+  'sec-fetch-mode': 'cors',
+  'x-forwarded-proto': 'https',
+  'x-forwarded-host': 'app.bench',
+};
 
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)]!;
 };
 
-async function startBare(): Promise<{ url: string; server: Server }> {
+export async function startBare(): Promise<{ url: string; server: Server; close(): Promise<void> }> {
   const server = createServer((_req, res) => {
     res.writeHead(200, { 'content-length': '0' });
     res.end();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
 }
 
-/** Logs in through the whole code flow and returns the session cookie header. */
-async function loginCookie(service: LoginService): Promise<string> {
+/** Logs in through the whole code flow and returns the Cookie header (with the usual app noise). */
+export async function loginCookie(service: LoginService): Promise<string> {
   const browser = new Browser().route(APP, service.url);
   await browser.navigate(`${APP}/oauth2/login?redirect=/dashboard`, {}, 12, false);
-  const cookie = browser.cookies.find((c) => c.name === '__Host-oc-session');
+  const cookie = browser.cookies.find((c) => c.name === SESSION_COOKIE);
   if (!cookie) throw new Error('bench login did not produce a session cookie');
   return `_ga=GA1.1.123456789.1700000000; theme=dark; ${cookie.name}=${cookie.value}`;
 }
 
+/** The login service's env for the bench: the provider's relying party, a fixed sealing key. */
+export function benchEnv(provider: OidcTestProvider): Record<string, string> {
+  return { ...relyingPartyEnv(provider, APP), ENCRYPTION_KEY: randomBytes(32).toString('base64') };
+}
+
+// stderr: with --json, stdout carries only the report.
+export const benchLogger = () => pino({ level: 'warn' }, pino.destination(2));
+
+const reason = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/** The failover case: checks on a Sentinel group's master, killed (SIGKILL) under load. */
+async function failoverCase(env: Record<string, string>, connections: number, windowMs: number, progress: (m: string) => void): Promise<{ result: LoadResult; recoveredAfterMs: number }> {
+  let group: SentinelGroup | undefined;
+  let service: LoginService | undefined;
+  try {
+    group = await startSentinelGroup({ replicas: 1, sentinels: 3, downAfterMs: 1000 });
+    service = await startLoginService(
+      loadConfig({ ...env, SESSION_STORE: 'redis', REDIS_SENTINELS: group.sentinels, REDIS_SENTINEL_NAME: group.name, REDIS_WAIT_REPLICAS: '1' }),
+      { logger: benchLogger() },
+    );
+    await service.ready;
+    const cookie = await loginCookie(service);
+    const killAfterMs = Math.min(2000, Math.floor(windowMs / 5));
+    let killedAt = 0;
+    let kill: Promise<void> = Promise.resolve();
+    const activeGroup = group;
+    const result = await load(
+      { urls: [`${service.url}${CHECK_PATH}`], headers: { ...BROWSER_HEADERS, cookie }, okStatus: 200 },
+      {
+        connections,
+        durationMs: windowMs,
+        warmupMs: WARMUP_MS,
+        onMeasuring: (at) => {
+          kill = new Promise((resolve, reject) =>
+            setTimeout(() => {
+              activeGroup
+                .currentMaster()
+                .then((master) => {
+                  killedAt = Date.now();
+                  progress(`login bench: failover: SIGKILL master ${master.address} at ${killedAt - at} ms`);
+                  return master.kill();
+                })
+                .then(resolve, reject);
+            }, killAfterMs),
+          );
+        },
+      },
+    );
+    await kill;
+    const windowEnd = killedAt - killAfterMs + windowMs;
+    // Still failing in the window's last half second: not recovered (the window was too short).
+    const recoveredAfterMs = result.lastErrorAt === undefined ? 0 : result.lastErrorAt > windowEnd - 500 ? -1 : result.lastErrorAt - killedAt;
+    return { result, recoveredAfterMs };
+  } finally {
+    await service?.close();
+    await group?.stop();
+  }
+}
+
 export async function benchLogin(options: LoginBenchOptions): Promise<LoginBenchResult> {
   const runs = options.runs;
-  const connections = options.connections ?? 16;
-  const durationMs = options.durationMs ?? Math.max(400, Math.min(1500, Math.floor(30_000 / (3 * runs))));
+  const connections = options.connections ?? DEFAULT_CONNECTIONS;
+  const durationMs = options.durationMs ?? Math.max(400, Math.min(1500, Math.floor(40_000 / (5 * runs))));
+  const failoverMs = options.failoverMs ?? 12_000;
   const progress = options.onProgress;
   const skipped: Record<string, string> = {};
 
   const provider = await startOidcTestProvider({ appOrigin: APP });
   const bare = await startBare();
-  const services: Array<{ name: LoginBenchCase['name']; service: LoginService }> = [];
+  const services: LoginService[] = [];
   let redis: RedisServer | undefined;
-  // stderr: with --json, stdout carries only the report.
-  const logger = pino({ level: 'warn' }, pino.destination(2));
-  const baseEnv = { ...relyingPartyEnv(provider, APP), ENCRYPTION_KEY: randomBytes(32).toString('base64') };
+  let oauth2Proxy: Oauth2Proxy | undefined;
+  const logger = benchLogger();
+  const env = benchEnv(provider);
   try {
-    const memory = await startLoginService(loadConfig(baseEnv), { logger });
-    services.push({ name: 'check-memory', service: memory });
+    const targets: Array<{ name: LoginBenchCaseName } & LoadTarget> = [{ name: 'bare-node-200', urls: [`${bare.url}${CHECK_PATH}`], headers: { ...BROWSER_HEADERS }, okStatus: 200 }];
+    const ours = async (name: LoginBenchCaseName, caseEnv: Record<string, string>, replicas = 1) => {
+      const started: LoginService[] = [];
+      for (let i = 0; i < replicas; i++) {
+        const service = await startLoginService(loadConfig(caseEnv), { logger });
+        services.push(service);
+        started.push(service);
+        await service.ready;
+      }
+      // One login, on the first replica: the others must honour its cookie through the store.
+      const cookie = await loginCookie(started[0]!);
+      targets.push({ name, urls: started.map((s) => `${s.url}${CHECK_PATH}`), headers: { ...BROWSER_HEADERS, cookie }, okStatus: 200 });
+    };
+    await ours('check-memory', env);
     try {
       redis = await startRedisServer();
-      const viaRedis = await startLoginService(
-        loadConfig({ ...baseEnv, SESSION_STORE: 'redis', REDIS_URL: redis.url }),
-        { logger },
-      );
-      services.push({ name: 'check-redis', service: viaRedis });
     } catch (error) {
-      skipped['check-redis'] = `redis-server could not start: ${error instanceof Error ? error.message : String(error)}`;
-      progress(`login bench: skipping check-redis (${skipped['check-redis']})`);
+      for (const name of ['check-redis', 'check-redis-3-replicas', 'oauth2-proxy-redis', 'check-sentinel-failover']) skipped[name] = `redis-server could not start: ${reason(error)}`;
+      progress(`login bench: skipping the Redis cases (${reason(error)})`);
     }
-    const targets: Array<{ name: LoginBenchCase['name']; url: string; headers: Record<string, string> }> = [];
-    const browserHeaders = {
-      accept: 'application/json, text/plain, */*',
-      'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36',
-      'sec-fetch-mode': 'cors',
-      'x-forwarded-proto': 'https',
-      'x-forwarded-host': 'app.bench',
-    };
-    targets.push({ name: 'bare-node-200', url: `${bare.url}/organisation/list`, headers: browserHeaders });
-    for (const { name, service } of services) {
-      await service.ready;
-      const cookie = await loginCookie(service);
-      targets.push({ name, url: `${service.url}/organisation/list`, headers: { ...browserHeaders, cookie } });
+    if (redis) {
+      const redisEnv = { ...env, SESSION_STORE: 'redis', REDIS_URL: redis.url };
+      await ours('check-redis', redisEnv);
+      await ours('check-redis-3-replicas', redisEnv, 3);
+      const located = locateOauth2Proxy();
+      if (located.path) {
+        oauth2Proxy = await startOauth2Proxy({ binary: located.path, provider, appOrigin: APP, redisUrl: redis.url });
+        const cookie = await oauth2Proxy.login();
+        targets.push({ name: 'oauth2-proxy-redis', urls: [`${oauth2Proxy.url}/oauth2/auth`], headers: { ...BROWSER_HEADERS, cookie }, okStatus: OAUTH2_PROXY_AUTH_OK });
+      } else {
+        skipped['oauth2-proxy-redis'] = located.missing!;
+        progress(`login bench: skipping oauth2-proxy-redis (${located.missing})`);
+      }
     }
 
-    const samples = new Map<string, RunResult[]>();
+    const samples = new Map<string, LoadResult[]>();
     for (let run = 1; run <= runs; run++) {
       // Interleave the cases within each run so drift on a shared machine hits them alike.
       for (const target of targets) {
-        const result = await load(target.url, target.headers, connections, durationMs);
+        const result = await load(target, { connections, durationMs, warmupMs: WARMUP_MS });
         samples.set(target.name, [...(samples.get(target.name) ?? []), result]);
       }
       progress(`login bench: run ${run}/${runs} done`);
     }
-    const summarise = (name: LoginBenchCase['name']): Omit<LoginBenchCase, 'ratioToBaseline'> => {
+    const summarise = (name: LoginBenchCaseName): Omit<LoginBenchCase, 'ratioToBaseline'> => {
       const results = samples.get(name)!;
       return {
         name,
@@ -201,33 +255,55 @@ export async function benchLogin(options: LoginBenchOptions): Promise<LoginBench
       };
     };
     const baseline = summarise('bare-node-200');
+    const toBaseline = (checksPerSecond: number) => Number((checksPerSecond / baseline.checksPerSecond).toFixed(3));
     const cases = targets.map((t) => {
       const summary = summarise(t.name);
-      return { ...summary, ratioToBaseline: Number((summary.checksPerSecond / baseline.checksPerSecond).toFixed(3)) };
+      return { ...summary, ratioToBaseline: toBaseline(summary.checksPerSecond) };
     });
-    for (const c of cases) if (c.errors > 0) progress(`login bench: ${c.name} had ${c.errors} non-200 answers — the figures for it are not valid`);
-    return { connections, durationMs, runs, cases, skipped };
+    for (const c of cases) if (c.errors > 0) progress(`login bench: ${c.name} had ${c.errors} failed answers — the figures for it are not valid`);
+
+    const figure = (name: LoginBenchCaseName) => cases.find((c) => c.name === name)?.checksPerSecond;
+    const theirs = figure('oauth2-proxy-redis');
+    const oursRedis = figure('check-redis');
+    const budget = theirs && oursRedis ? { ratio: Number((oursRedis / theirs).toFixed(3)), pass: oursRedis >= theirs } : undefined;
+
+    let failover: LoginFailoverCase | undefined;
+    if (redis) {
+      progress(`login bench: failover case (${failoverMs} ms window, Sentinel: 3 sentinels, master + replica)`);
+      try {
+        const { result, recoveredAfterMs } = await failoverCase(env, connections, failoverMs, progress);
+        failover = {
+          name: 'check-sentinel-failover',
+          checksPerSecond: Math.round(result.okPerSecond),
+          p50Us: Math.round(result.p50Us),
+          p99Us: Math.round(result.p99Us),
+          ratioToBaseline: toBaseline(result.okPerSecond),
+          errors: result.errors,
+          recoveredAfterMs,
+          windowMs: failoverMs,
+        };
+      } catch (error) {
+        skipped['check-sentinel-failover'] = `the Sentinel group could not run: ${reason(error)}`;
+        progress(`login bench: skipping check-sentinel-failover (${reason(error)})`);
+      }
+    }
+    return { connections, durationMs, runs, cases, ...(failover ? { failover } : {}), ...(budget ? { budget } : {}), ...(oauth2Proxy ? { oauth2ProxyVersion: OAUTH2_PROXY_VERSION } : {}), skipped };
   } finally {
-    for (const { service } of services) await service.close();
-    await new Promise<void>((resolve) => {
-      bare.server.close(() => resolve());
-      bare.server.closeAllConnections();
-    });
+    for (const service of services) await service.close();
+    await oauth2Proxy?.stop();
+    await bare.close();
     await redis?.stop();
     await provider.close();
   }
 }
 
 export function formatLoginBench(result: LoginBenchResult): string {
-  const rows = result.cases.map((c) => [
-    c.name,
-    String(c.checksPerSecond),
-    `${c.ratioToBaseline.toFixed(2)}×`,
-    String(c.p50Us),
-    String(c.p99Us),
-    String(c.errors),
-  ]);
-  const header = ['case', 'checks/s', 'vs bare', 'p50 µs', 'p99 µs', 'non-200'];
+  const rows = result.cases.map((c) => [c.name, String(c.checksPerSecond), `${c.ratioToBaseline.toFixed(2)}×`, String(c.p50Us), String(c.p99Us), String(c.errors)]);
+  if (result.failover) {
+    const f = result.failover;
+    rows.push([f.name, String(f.checksPerSecond), `${f.ratioToBaseline.toFixed(2)}×`, String(f.p50Us), String(f.p99Us), String(f.errors)]);
+  }
+  const header = ['case', 'checks/s', 'vs bare', 'p50 µs', 'p99 µs', 'failed'];
   const widths = header.map((h, col) => Math.max(h.length, ...rows.map((r) => r[col]!.length)));
   const line = (cells: string[]) => cells.map((cell, col) => (col === 0 ? cell.padEnd(widths[col]!) : cell.padStart(widths[col]!))).join('  ');
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}`;
@@ -237,6 +313,16 @@ export function formatLoginBench(result: LoginBenchResult): string {
     line(widths.map((w) => '-'.repeat(w))),
     ...rows.map(line),
   ];
-  for (const [name, reason] of Object.entries(result.skipped)) lines.push(`skipped ${name}: ${reason}`);
+  if (result.failover) {
+    const f = result.failover;
+    lines.push(`failover: master SIGKILLed under load in a ${f.windowMs} ms window (checks/s: the 200s only): ${f.errors} failed answers (503 during the gap), ${f.recoveredAfterMs >= 0 ? `recovered ${f.recoveredAfterMs} ms after the kill` : 'NOT recovered within the window'}`);
+  }
+  if (result.budget) {
+    const ours = result.cases.find((c) => c.name === 'check-redis')!;
+    const theirs = result.cases.find((c) => c.name === 'oauth2-proxy-redis')!;
+    lines.push(`oauth2-proxy ${result.oauth2ProxyVersion}: check-redis ${result.budget.ratio.toFixed(2)}× its checks/s, p50 ${(ours.p50Us / theirs.p50Us).toFixed(2)}×, p99 ${(ours.p99Us / theirs.p99Us).toFixed(2)}×`);
+    lines.push(`${result.budget.pass ? 'PASS' : 'FAIL'}  check-redis checks/s ≥ oauth2-proxy-redis's: ${result.budget.ratio.toFixed(2)}`);
+  }
+  for (const [name, why] of Object.entries(result.skipped)) lines.push(`skipped ${name}: ${why}`);
   return lines.join('\n');
 }

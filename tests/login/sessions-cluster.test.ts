@@ -11,7 +11,7 @@ import { requireTool } from '../support/tools.ts';
 import { startCluster, type RedisCluster, type RedisNode } from '../../fixtures/redis-topology.ts';
 import { hashTagged } from '../../src/login/store/redis.ts';
 import { startStack, type Stack } from './stack.ts';
-import { checkThroughFailover } from './sessions-failover.ts';
+import { SUITE_TIMEOUT_MS, checkThroughFailover } from './sessions-failover.ts';
 
 const redisTool = requireTool('redis-server');
 const cliTool = requireTool('redis-cli');
@@ -31,7 +31,7 @@ async function allKeys(cluster: RedisCluster): Promise<string[]> {
   return keys;
 }
 
-describe('sessions on Redis Cluster', { skip: redisTool.skip ?? cliTool.skip, timeout: 60_000 }, () => {
+describe('sessions on Redis Cluster', { skip: redisTool.skip ?? cliTool.skip, timeout: SUITE_TIMEOUT_MS }, () => {
   let cluster: RedisCluster;
   let stack: Stack;
   before(async () => {

@@ -8,11 +8,11 @@ import { randomBytes } from 'node:crypto';
 import { requireTool } from '../support/tools.ts';
 import { startSentinelGroup, type RedisNode, type SentinelGroup } from '../../fixtures/redis-topology.ts';
 import { startStack, type Stack } from './stack.ts';
-import { checkThroughFailover } from './sessions-failover.ts';
+import { SUITE_TIMEOUT_MS, checkThroughFailover } from './sessions-failover.ts';
 
 const redisTool = requireTool('redis-server');
 
-describe('sessions on Redis Sentinel through a master failover', { skip: redisTool.skip, timeout: 60_000 }, () => {
+describe('sessions on Redis Sentinel through a master failover', { skip: redisTool.skip, timeout: SUITE_TIMEOUT_MS }, () => {
   let group: SentinelGroup;
   let stack: Stack;
   before(async () => {

@@ -186,7 +186,7 @@ function oauth2ProxyReportsPinned(binary: string): boolean {
 export function installOauth2Proxy(layout: ToolsLayout, say: Say, env: Env = process.env): { oauth2Proxy: string; reused: boolean; seconds: number } {
   if (oauth2ProxyReportsPinned(layout.oauth2Proxy)) return { oauth2Proxy: layout.oauth2Proxy, reused: true, seconds: 0 };
   const go = findGo(env, `oauth2-proxy ${OAUTH2_PROXY_VERSION}`, OAUTH2_PROXY_MIN_GO);
-  say(`go install ${OAUTH2_PROXY_MODULE}@${OAUTH2_PROXY_VERSION} (with ${go}; about 2 min with a fresh module cache on 2 cores)`);
+  say(`go install ${OAUTH2_PROXY_MODULE}@${OAUTH2_PROXY_VERSION} (with ${go}; minutes with a fresh module cache: 10 min measured on 2 busy cores)`);
   mkdirSync(layout.binDir, { recursive: true });
   const started = Date.now();
   // pkg/version.VERSION is what oauth2-proxy's Makefile sets: `--version` then names the pin.
