@@ -1,5 +1,5 @@
 // `oc-edge simulate` end to end: the real CLI in a child process, on .wat fixture modules (and on
-// the release filter when it has been built).
+// the release filter when it has been built), with the Node runtime and with real Envoy.
 import { filterWasm } from '../support/filter-wasm.ts';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -9,8 +9,12 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { parseEnvFile } from '../../scripts/lib/simulate/simulate.ts';
 import { fixture } from '../host/support.ts';
+import { requireEnvoy } from '../support/tools.ts';
+import { sign } from 'cookie-signature';
+import { JWT_PAYLOAD_HEADER } from '../../src/topology/waypoint.ts';
+import { REPO_ROOT } from '../../scripts/lib/artifacts.ts';
 
-const root = new URL('../..', import.meta.url).pathname;
+const root = REPO_ROOT;
 const dir = mkdtempSync(join(tmpdir(), 'oc-simulate-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const wasmFile = (name: string) => {
@@ -45,7 +49,7 @@ test('--json prints { headers, localResponse, logs, metrics }', () => {
 });
 
 test('--jwt-claims reaches the module as jwt_authn metadata and payload header', () => {
-  const run = simulate('--wasm', wasmFile('probe'), '--header', 'x-op: g', '--header', 'x-name: x-envoy-jwt-payload', '--jwt-claims', '{"sub":"u-1"}', '--json');
+  const run = simulate('--wasm', wasmFile('probe'), '--header', 'x-op: g', '--header', `x-name: ${JWT_PAYLOAD_HEADER}`, '--jwt-claims', '{"sub":"u-1"}', '--json');
   assert.equal(run.status, 0, run.stderr);
   const output = JSON.parse(run.stdout);
   assert.equal(Buffer.from(output.logs[0].message, 'base64url').toString(), '{"sub":"u-1"}');
@@ -93,4 +97,39 @@ test('simulate runs the release filter', { skip: filterWasm().skip }, () => {
   const missing = simulate();
   assert.equal(missing.status, 2);
   assert.match(missing.stderr, /ORG_COOKIE_SECRETS/);
+});
+
+// --runtime envoy: the same request through a real Envoy (the WasmPlugin's filter, jwt_authn, an
+// echo upstream) prints the same JSON. The one header Envoy adds, its HCM's x-forwarded-proto
+// (set before any filter runs), is the only allowed difference in what the upstream received.
+const { skip: noEnvoy } = requireEnvoy();
+const withoutForwardedProto = (headers: [string, string][]) => headers.filter(([name]) => name !== 'x-forwarded-proto');
+
+test('--runtime envoy prints the same JSON as --runtime node, from real Envoy', { skip: noEnvoy ?? filterWasm().skip, timeout: 120_000 }, () => {
+  const secret = 'a-long-enough-secret-for-the-filter-0123';
+  const cookie = `previouslySelectedOrganisation=${encodeURIComponent(`s:${sign('org-m', secret)}`)}`;
+  const args = ['--env', `ORG_COOKIE_SECRETS=${secret}`, '--env', 'BOOTSTRAPPED_ORGANISATIONS=org-1,org-2', '--env', 'ORG_MEMBERSHIP_CLAIM=organisations',
+    '--method', 'DELETE', '--path', '/a?b=c', '--header', 'Host: app.test', '--header', `cookie: ${cookie}`, '--header', 'X-Currently-Selected-Organisation: spoofed',
+    '--jwt-claims', '{"sub":"u-1","organisations":["org-m"]}', '--json'];
+  const node = simulate(...args, '--runtime', 'node');
+  const envoy = simulate(...args, '--runtime', 'envoy');
+  assert.equal(node.status, 0, node.stderr);
+  assert.equal(envoy.status, 0, envoy.stderr);
+  const [fromNode, fromEnvoy] = [JSON.parse(node.stdout), JSON.parse(envoy.stdout)];
+  assert.deepEqual(Object.keys(fromEnvoy), ['headers', 'localResponse', 'logs', 'metrics']);
+  assert.deepEqual(fromEnvoy.headers.filter(([n]: string[]) => n === 'x-currently-selected-organisation'), [['x-currently-selected-organisation', 'org-m']], 'the membership claim came through jwt_authn');
+  assert.deepEqual(withoutForwardedProto(fromEnvoy.headers), fromNode.headers);
+  assert.deepEqual(fromEnvoy.localResponse, fromNode.localResponse);
+  assert.deepEqual(fromEnvoy.metrics, fromNode.metrics);
+  assert.deepEqual(fromEnvoy.logs, fromNode.logs);
+});
+
+test('--runtime envoy: a local response and a refused configuration, as with node', { skip: noEnvoy, timeout: 120_000 }, () => {
+  const denied = simulate('--wasm', wasmFile('probe'), '--header', 'x-op: L', '--json', '--runtime', 'envoy');
+  assert.equal(denied.status, 0, denied.stderr);
+  assert.deepEqual(JSON.parse(denied.stdout).localResponse, { status: 403, details: 'denied' });
+  const refused = simulate('--wasm', wasmFile('configure'), '--plugin-config', '"no"', '--runtime', 'envoy');
+  assert.equal(refused.status, 2);
+  assert.equal(refused.stderr, "oc-edge: setting 'mode' must be yes\n");
+  assert.equal(simulate('--wasm', wasmFile('noop'), '--runtime', 'bogus').status, 2);
 });

@@ -1,4 +1,5 @@
-// Interop: the built org-context .wasm, run in the Node host, must accept exactly the cookies that
+// Interop: the built org-context .wasm, run in the runtime OC_RUNTIME picks (the Node host, or real
+// Envoy from tests/envoy/filter-in-envoy.test.ts), must accept exactly the cookies that
 // Express + cookie-parser accept. Every cookie here is produced at test time by the real libraries
 // (cookie-signature, Express res.cookie with cookie-parser, @fastify/cookie), and every verdict is
 // checked against cookie-parser itself over HTTP, so the filter is compared with the library, not
@@ -11,8 +12,10 @@ import cookieParser from 'cookie-parser';
 import { sign } from 'cookie-signature';
 import express from 'express';
 import { sign as fastifySign } from '@fastify/cookie';
-import { createHost, type Plugin } from '../../src/host/index.ts';
+import type { Runtime } from '../../scripts/lib/simulate/runtime.ts';
+import { RUNTIME, runtimeSkip, runtimes } from '../support/runtime.ts';
 import { ensureFilterBuilt, SIZE_BUDGET_BYTES } from '../../scripts/lib/build/filter.ts';
+import { FILTER_DEBUG_WASM, FILTER_WASM, HOST_CALLS_WASM, NOOP_WASM } from '../../scripts/lib/artifacts.ts';
 
 const NAME = 'previouslySelectedOrganisation';
 const ORG_HEADER = 'x-currently-selected-organisation';
@@ -41,7 +44,9 @@ async function backend(secrets: string[]): Promise<string> {
 let currentBackend = '';
 let rotatingBackend = '';
 let wasm = '';
-const plugins: Plugin[] = [];
+const started = runtimes();
+/** One runtime per secret list, started on first use (an Envoy start is not free). */
+const bySecrets = new Map<string, Promise<Runtime>>();
 
 before(async () => {
   wasm = await ensureFilterBuilt();
@@ -50,7 +55,7 @@ before(async () => {
 });
 after(() => {
   for (const server of servers) server.close();
-  for (const plugin of plugins) plugin.close();
+  return started.closeAll();
 });
 
 /** The cookie value (as the browser sends it back) from Express res.cookie(..., { signed: true }). */
@@ -70,10 +75,11 @@ async function cookieParserVerdict(base: string, value: string): Promise<unknown
 
 /** The organisation the filter selects for this cookie value (no fallback configured), or null. */
 async function filterVerdict(secrets: string[], value: string): Promise<string | null> {
-  const plugin = await createHost({ wasm, env: { ORG_COOKIE_SECRETS: JSON.stringify(secrets) } });
-  plugins.push(plugin);
-  const result = plugin.request({ headers: [['cookie', `theme=dark; ${NAME}=${value}`]] });
-  assert.equal(plugin.failed(), false, 'the filter trapped');
+  const key = JSON.stringify(secrets);
+  if (!bySecrets.has(key)) bySecrets.set(key, started.start({ wasm, env: { ORG_COOKIE_SECRETS: key }, requestLogs: false }));
+  const plugin = await bySecrets.get(key)!;
+  const result = await plugin.request({ headers: [['cookie', `theme=dark; ${NAME}=${value}`]] });
+  assert.equal(result.localResponse, null, `the filter trapped or refused: ${JSON.stringify(result.localResponse)}`);
   return result.headers.find(([name]) => name === ORG_HEADER)?.[1] ?? null;
 }
 
@@ -84,7 +90,7 @@ function idOf(parsed: unknown): string | null {
   return null;
 }
 
-describe('cookies the filter must accept', () => {
+describe(`cookies the filter must accept (${RUNTIME} runtime)`, { skip: runtimeSkip }, () => {
   test('signed by the real cookie-signature (URL-encoded as a browser sends it)', async () => {
     const value = encodeURIComponent(`s:${sign('org-signature-1', CURRENT)}`);
     assert.equal(idOf(await cookieParserVerdict(currentBackend, value)), 'org-signature-1');
@@ -119,7 +125,7 @@ describe('cookies the filter must accept', () => {
   });
 });
 
-describe('cookies the filter must reject (and cookie-parser rejects too)', () => {
+describe(`cookies the filter must reject, and cookie-parser rejects too (${RUNTIME} runtime)`, { skip: runtimeSkip }, () => {
   const signed = () => expressCookie(currentBackend, 'org-victim');
 
   async function expectRejected(value: string, why: string): Promise<void> {
@@ -170,10 +176,9 @@ describe('the built modules load in Envoy', () => {
     'poll_oneoff', 'sched_yield',
   ]);
 
-  for (const file of ['org-context.wasm', 'org-context.debug.wasm', 'noop.wasm', 'host-calls.wasm']) {
+  for (const { file, absolute: path } of [FILTER_WASM, FILTER_DEBUG_WASM, NOOP_WASM, HOST_CALLS_WASM]) {
     test(`${file}: Envoy-provided imports only, ABI 0.2.1, malloc and _initialize exported`, async () => {
       const { readFile } = await import('node:fs/promises');
-      const path = new URL(`../../dist/${file}`, import.meta.url).pathname;
       const module = new WebAssembly.Module(await readFile(path));
       for (const entry of WebAssembly.Module.imports(module)) {
         const allowed =
@@ -190,7 +195,7 @@ describe('the built modules load in Envoy', () => {
 
   test(`the release module is within its size budget (${SIZE_BUDGET_BYTES} bytes)`, async () => {
     const { stat } = await import('node:fs/promises');
-    const { size } = await stat(new URL('../../dist/org-context.wasm', import.meta.url).pathname);
-    assert.ok(size <= SIZE_BUDGET_BYTES, `dist/org-context.wasm is ${size} bytes, over the ${SIZE_BUDGET_BYTES}-byte budget`);
+    const { size } = await stat(FILTER_WASM.absolute);
+    assert.ok(size <= SIZE_BUDGET_BYTES, `${FILTER_WASM.path} is ${size} bytes, over the ${SIZE_BUDGET_BYTES}-byte budget`);
   });
 });

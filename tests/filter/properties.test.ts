@@ -1,7 +1,8 @@
 // Property-based proof of the filter (fast-check, thousands of cases per run): random and
 // adversarial cookie headers never trap the VM and select exactly what cookie-parser would accept
 // (or the fallback); foreign keys and mutations never verify; client copies of the outputs never
-// survive. The oracle is the real cookie / cookie-parser / cookie-signature code.
+// survive. The oracle is the real cookie / cookie-parser / cookie-signature code. Runs on the
+// runtime OC_RUNTIME picks (tests/envoy/filter-in-envoy.test.ts: real Envoy, fewer cases).
 import { filterWasm } from '../support/filter-wasm.ts';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
@@ -9,9 +10,15 @@ import { after, before, describe, test } from 'node:test';
 import cookieParser from 'cookie-parser';
 import { sign } from 'cookie-signature';
 import fc from 'fast-check';
-import { createHost, type HeaderList, type Plugin, type RequestResult } from '../../src/host/index.ts';
+import type { HeaderList } from '../../src/host/index.ts';
+import type { Runtime, RuntimeResult } from '../../scripts/lib/simulate/runtime.ts';
+import { RUNTIME, runtimeSkip, runtimes } from '../support/runtime.ts';
+import { JWT_PAYLOAD_HEADER } from '../../src/topology/waypoint.ts';
 
-const { path: wasm = '', skip } = filterWasm();
+const { path: wasm = '', skip: noWasm } = filterWasm();
+const skip = noWasm ?? runtimeSkip;
+/** Cases per property: every one is a request over HTTP in Envoy, so fewer there. */
+const runs = (n: number) => (RUNTIME === 'envoy' ? Math.ceil(n / 8) : n);
 
 const cookie = createRequire(import.meta.url)('cookie') as { parse(text: string): Record<string, string> };
 
@@ -107,75 +114,76 @@ function expectedWithMembership(cookies: string[], claim: string[] | string | un
 }
 
 // ---- the plugins under test -------------------------------------------------------------------
-const plugins: Plugin[] = [];
-let cached: Plugin;
-let churning: Plugin;
+const started = runtimes();
+const plugins: Runtime[] = [];
+let cached: Runtime;
+let churning: Runtime;
 before(async () => {
   if (skip) return;
   const env = { ORG_COOKIE_SECRETS: JSON.stringify(SECRETS), BOOTSTRAPPED_ORGANISATIONS: FALLBACK, SUPPORTED_FEATURES: 'global' };
-  cached = await createHost({ wasm, env, logLevel: 'error' });
+  cached = await started.start({ wasm, env, logLevel: 'error', requestLogs: false });
   // a one-entry cache evicts on almost every request: cached answers must equal fresh ones
-  churning = await createHost({ wasm, env: { ...env, ORG_COOKIE_CACHE_SIZE: '1' }, logLevel: 'error' });
+  churning = await started.start({ wasm, env: { ...env, ORG_COOKIE_CACHE_SIZE: '1' }, logLevel: 'error', requestLogs: false });
   plugins.push(cached, churning);
 });
-after(() => plugins.forEach((p) => p.close()));
+after(() => started.closeAll());
 
-function run(plugin: Plugin, headers: HeaderList): RequestResult {
-  const result = plugin.request({ headers });
-  assert.equal(plugin.failed(), false, 'the VM trapped');
-  assert.equal(result.localResponse, null);
+/** One request; a trapped VM would answer with a local 503 (fail closed), in both runtimes. */
+async function run(plugin: Runtime, headers: HeaderList): Promise<RuntimeResult> {
+  const result = await plugin.request({ headers });
+  assert.equal(result.localResponse, null, `the VM trapped or refused: ${JSON.stringify(result.localResponse)}`);
   return result;
 }
-const outputs = (result: RequestResult, name: string) => result.headers.filter(([n]) => n === name).map(([, v]) => v);
+const outputs = (result: RuntimeResult, name: string) => result.headers.filter(([n]) => n === name).map(([, v]) => v);
 
-describe('org-context properties', { skip }, () => {
-  test('random and adversarial cookie headers select exactly what cookie-parser accepts, or the fallback', () => {
-    fc.assert(
-      fc.property(cookieHeaders, (headers) => {
+describe(`org-context properties (${RUNTIME} runtime)`, { skip }, () => {
+  test('random and adversarial cookie headers select exactly what cookie-parser accepts, or the fallback', async () => {
+    await fc.assert(
+      fc.asyncProperty(cookieHeaders, async (headers) => {
         const expected = expectedOrg(headers);
         const request: HeaderList = headers.map((h) => ['cookie', h]);
         for (const plugin of plugins) {
-          assert.deepEqual(outputs(run(plugin, request), ORG), [expected]);
+          assert.deepEqual(outputs(await run(plugin, request), ORG), [expected]);
         }
       }),
-      { numRuns: 4000 },
+      { numRuns: runs(4000) },
     );
   });
 
-  test('a signature made with any other key never verifies', () => {
-    fc.assert(
-      fc.property(goodId, fc.string({ minLength: 1, maxLength: 64 }).filter((s) => !SECRETS.includes(s)), (id, otherSecret) => {
+  test('a signature made with any other key never verifies', async () => {
+    await fc.assert(
+      fc.asyncProperty(goodId, fc.string({ minLength: 1, maxLength: 64 }).filter((s) => !SECRETS.includes(s)), async (id, otherSecret) => {
         const value = `${NAME}=${encodeURIComponent(`s:${sign(id, otherSecret)}`)}`;
-        assert.deepEqual(outputs(run(cached, [['cookie', value]]), ORG), [FALLBACK]);
+        assert.deepEqual(outputs(await run(cached, [['cookie', value]]), ORG), [FALLBACK]);
       }),
-      { numRuns: 1500 },
+      { numRuns: runs(1500) },
     );
   });
 
-  test('no mutation of a valid signed value verifies', () => {
+  test('no mutation of a valid signed value verifies', async () => {
     const valid = fc.tuple(goodId.filter((id) => !id.startsWith('j:')), fc.constantFrom(...SECRETS)).map(([id, s]) => ({ id, value: `s:${sign(id, s)}` }));
-    fc.assert(
-      fc.property(valid.chain(({ id, value }) => mutate(value).map((mutated) => ({ id, value, mutated }))), ({ id, value, mutated }) => {
+    await fc.assert(
+      fc.asyncProperty(valid.chain(({ id, value }) => mutate(value).map((mutated) => ({ id, value, mutated }))), async ({ id, value, mutated }) => {
         fc.pre(mutated !== value);
         const header = `${NAME}=${encodeURIComponent(mutated)}`;
         // Sanity: the unmutated value does verify.
-        assert.deepEqual(outputs(run(cached, [['cookie', `${NAME}=${encodeURIComponent(value)}`]]), ORG), [id]);
-        assert.deepEqual(outputs(run(churning, [['cookie', header]]), ORG), [FALLBACK]);
-        assert.deepEqual(outputs(run(cached, [['cookie', header]]), ORG), [FALLBACK]);
+        assert.deepEqual(outputs(await run(cached, [['cookie', `${NAME}=${encodeURIComponent(value)}`]]), ORG), [id]);
+        assert.deepEqual(outputs(await run(churning, [['cookie', header]]), ORG), [FALLBACK]);
+        assert.deepEqual(outputs(await run(cached, [['cookie', header]]), ORG), [FALLBACK]);
       }),
-      { numRuns: 3000 },
+      { numRuns: runs(3000) },
     );
   });
 
   test('membership check: only a listed organisation is selected, else the contract\'s fallback; forged payload headers change nothing', async () => {
     const bootstrapped = ['org-b1', 'org-b2'];
-    const plugin = await createHost({
+    const plugin = await started.start({
       wasm,
       env: { ORG_COOKIE_SECRETS: JSON.stringify(SECRETS), BOOTSTRAPPED_ORGANISATIONS: bootstrapped.join(',') },
       pluginConfig: { membershipClaim: 'organisations' },
       logLevel: 'error',
+      requestLogs: false,
     });
-    plugins.push(plugin);
     const pool = ['org-a', 'org-b', 'org-b1', 'org-b2', 'org-c'];
     const orgCookie = fc.oneof(
       fc.constantFrom(...pool).map((id) => `${NAME}=${encodeURIComponent(`s:${sign(id, CURRENT)}`)}`),
@@ -187,37 +195,37 @@ describe('org-context properties', { skip }, () => {
       fc.array(fc.constantFrom(...pool, ' org-a', 'org-c '), { maxLength: 5 }).map((items) => items.join(',')),
     );
     const forged = fc.constantFrom(...pool).map((id) => Buffer.from(JSON.stringify({ organisations: [id] })).toString('base64url'));
-    fc.assert(
-      fc.property(fc.array(orgCookie, { maxLength: 2 }), claim, fc.option(forged), (cookies, organisations, forgedPayload) => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(orgCookie, { maxLength: 2 }), claim, fc.option(forged), async (cookies, organisations, forgedPayload) => {
         const headers: HeaderList = cookies.map((c): [string, string] => ['cookie', c]);
         const jwtPayload = organisations === undefined ? undefined : { sub: 'user', organisations };
-        const result = plugin.request({ headers, jwtPayload });
-        assert.equal(plugin.failed(), false);
+        const result = await plugin.request({ headers, jwtPayload });
+        assert.equal(result.localResponse, null, 'the VM trapped');
         const expected = expectedWithMembership(cookies, organisations, bootstrapped);
         assert.deepEqual(outputs(result, ORG), expected === undefined ? [] : [expected]);
         if (forgedPayload !== null) {
-          const withForged = plugin.request({ headers: [...headers, ['x-envoy-jwt-payload', forgedPayload]], jwtPayload });
+          const withForged = await plugin.request({ headers: [...headers, [JWT_PAYLOAD_HEADER, forgedPayload]], jwtPayload });
           assert.deepEqual(outputs(withForged, ORG), outputs(result, ORG));
         }
       }),
-      { numRuns: 2000 },
+      { numRuns: runs(2000) },
     );
   });
 
-  test('client copies of the output headers never survive, in any case, number or position', () => {
+  test('client copies of the output headers never survive, in any case, number or position', async () => {
     const spoofName = fc.constantFrom(ORG, FEATURES, ORG.toUpperCase(), 'X-Supported-Features', 'x-Currently-Selected-Organisation');
     const spoof = fc.tuple(spoofName, printable.map((v) => v.trim() || 'evil'));
     const mixed = fc.tuple(fc.array(spoof, { minLength: 1, maxLength: 6 }), cookieHeaders, fc.array(fc.tuple(fc.constantFrom('x-other', 'accept'), printable), { maxLength: 3 }));
-    fc.assert(
-      fc.property(mixed, ([spoofs, cookies, others]) => {
+    await fc.assert(
+      fc.asyncProperty(mixed, async ([spoofs, cookies, others]) => {
         const headers: HeaderList = [...spoofs, ...cookies.map((c): [string, string] => ['cookie', c]), ...others];
-        const result = run(cached, headers);
+        const result = await run(cached, headers);
         assert.deepEqual(outputs(result, ORG), [expectedOrg(cookies)]);
         assert.deepEqual(outputs(result, FEATURES), ['global']);
-        const reversed = run(cached, [...headers].reverse());
+        const reversed = await run(cached, [...headers].reverse());
         assert.deepEqual(outputs(reversed, ORG), [expectedOrg([...cookies].reverse())]);
       }),
-      { numRuns: 2000 },
+      { numRuns: runs(2000) },
     );
   });
 });

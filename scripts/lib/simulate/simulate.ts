@@ -1,9 +1,12 @@
 // `oc-edge simulate`: turns command-line flags into one request through a Proxy-Wasm module in the
-// Node host, and formats the outcome. Flag values are untrusted: errors name the flag or the key,
+// Node host or a real Envoy (runtime.ts), and formats the outcome. Flag values are untrusted: errors name the flag or the key,
 // never a value (environment values are usually secrets).
 import { existsSync, readFileSync } from 'node:fs';
 import { UsageError } from '../errors.ts';
-import type { HeaderList, HostOptions, LogLevel, RequestInput, RequestResult } from '../../../src/host/index.ts';
+import { FILTER_WASM } from '../artifacts.ts';
+import { JWT_PAYLOAD_HEADER } from '../../../src/topology/waypoint.ts';
+import type { HeaderList, HostOptions, LogLevel, RequestInput } from '../../../src/host/index.ts';
+import { RUNTIME_KINDS, type RuntimeKind, type RuntimeResult } from './runtime.ts';
 
 export interface SimulateFlags {
   wasm: string;
@@ -17,6 +20,8 @@ export interface SimulateFlags {
   jwtClaims?: string;
   logLevel: string;
   json?: boolean;
+  /** node (src/host, default) or envoy (a real Envoy process). */
+  runtime?: string;
 }
 
 export interface SimulateOutput {
@@ -26,7 +31,7 @@ export interface SimulateOutput {
   metrics: Record<string, number>;
 }
 
-export const DEFAULT_WASM = 'dist/org-context.wasm';
+export const DEFAULT_WASM = FILTER_WASM.path;
 const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
@@ -100,7 +105,7 @@ export function buildSimulation(flags: SimulateFlags): { host: HostOptions; requ
     if (claims === null || typeof claims !== 'object' || Array.isArray(claims)) throw new UsageError('--jwt-claims must be a JSON object');
     // What jwt_authn hands on for a verified token: the claims as dynamic metadata and the payload header.
     request.jwtPayload = claims;
-    headers.push(['x-envoy-jwt-payload', base64url(JSON.stringify(claims))]);
+    headers.push([JWT_PAYLOAD_HEADER, base64url(JSON.stringify(claims))]);
   }
   return {
     host: { wasm: flags.wasm, env, pluginConfig: flags.pluginConfig, logLevel: flags.logLevel as LogLevel },
@@ -108,7 +113,7 @@ export function buildSimulation(flags: SimulateFlags): { host: HostOptions; requ
   };
 }
 
-export function toOutput(result: RequestResult, metrics: Record<string, number>): SimulateOutput {
+export function toOutput(result: RuntimeResult, metrics: Record<string, number>): SimulateOutput {
   return {
     headers: result.headers,
     localResponse: result.localResponse ? { status: result.localResponse.status, details: result.localResponse.details } : null,
@@ -134,26 +139,32 @@ export function formatText(output: SimulateOutput): string {
 /** The default module is the repository's release build, wherever the command runs from. */
 function locateWasm(wasm: string): string {
   if (wasm !== DEFAULT_WASM || existsSync(wasm)) return wasm;
-  return new URL(`../../../${DEFAULT_WASM}`, import.meta.url).pathname;
+  return FILTER_WASM.absolute;
 }
 
 export async function simulate(flags: SimulateFlags): Promise<string> {
-  const { createHost, PluginConfigError, PluginStartError } = await import('../../../src/host/index.ts');
+  const { PluginConfigError, PluginStartError } = await import('../../../src/host/index.ts');
+  const { createRuntime } = await import('./runtime.ts');
+  const kind = flags.runtime ?? 'node';
+  if (!(RUNTIME_KINDS as readonly string[]).includes(kind)) throw new UsageError(`--runtime must be one of ${RUNTIME_KINDS.join(', ')}`);
   const { host, request } = buildSimulation({ ...flags, wasm: locateWasm(flags.wasm) });
-  let plugin;
+  if (typeof host.wasm === 'string' && !existsSync(host.wasm)) throw new UsageError(`--wasm ${flags.wasm}: no such file (run npm run build?)`);
+  let runtime;
   try {
-    plugin = await createHost(host);
+    runtime = await createRuntime(kind as RuntimeKind, { wasm: host.wasm as string, env: host.env, pluginConfig: host.pluginConfig, logLevel: host.logLevel });
   } catch (error) {
     // The plugin refused its configuration: its own message is what the user needs.
     if (error instanceof PluginConfigError) throw new UsageError(error.message);
     if (error instanceof PluginStartError) throw new UsageError(error.message);
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new UsageError(`--wasm ${flags.wasm}: no such file (run npm run build?)`);
+    if ((error as Error).name === 'EnvoyNotFoundError') throw new UsageError((error as Error).message);
     throw error;
   }
   try {
-    const output = toOutput(plugin.request(request), plugin.metrics());
+    const result = await runtime.request(request);
+    const output = toOutput(result, await runtime.metrics());
     return flags.json ? `${JSON.stringify(output, null, 2)}\n` : formatText(output);
   } finally {
-    plugin.close();
+    await runtime.close();
   }
 }
