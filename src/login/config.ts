@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { Ingress } from './ingress.ts';
 import { applyWonderwallAliases } from './wonderwall-aliases.ts';
+import { checkDomainRedirect, inDomain } from './redirect.ts';
 import { readFileSync } from 'node:fs';
 import type { HostPort, RedisStoreSettings, StoreSettings } from './store/types.ts';
 import { DEFAULT_MEMORY_MAX_ENTRIES } from './store/memory.ts';
@@ -28,7 +29,7 @@ export type StoreKind = 'memory' | 'redis';
 export const LOGIN_MODES = ['ext-authz', 'standalone', 'sso-server', 'sso-proxy'] as const;
 export type LoginMode = (typeof LOGIN_MODES)[number];
 /** The modes this build serves; the others are refused at start with a ConfigError. */
-export const AVAILABLE_MODES: readonly LoginMode[] = ['ext-authz', 'standalone'];
+export const AVAILABLE_MODES: readonly LoginMode[] = ['ext-authz', 'standalone', 'sso-server'];
 
 export interface ListenAddress {
   host: string;
@@ -76,6 +77,10 @@ export interface LoginConfig {
   loginStateMaxAgeMs: number;
   cookieName: string;
   cookieSecure: boolean;
+  /** sso-server: the session cookie's Domain (SSO_DOMAIN), so every app of the domain sends it. */
+  cookieDomain?: string;
+  /** sso-server: the domain whose origins may be redirected to and call the session endpoints. */
+  sso?: { domain: string; defaultRedirectUrl: string };
   /** Istio/Envoy `pathPrefix` of the ext_authz HTTP service, stripped from check paths. */
   checkPathPrefix: string;
   providerTimeoutMs: number;
@@ -138,6 +143,8 @@ export const SETTINGS: readonly Setting[] = [
   { env: 'AUTO_LOGIN_IGNORE_PATHS', flag: 'auto-login-ignore-paths', default: '', description: 'standalone: comma-separated path globs exempt from AUTO_LOGIN (* within a segment, ** across); /favicon.ico and /robots.txt always' },
   { env: 'UPSTREAM_INCLUDE_ID_TOKEN', flag: 'upstream-include-id-token', default: 'false', description: 'standalone: also send the ID token to the app in UPSTREAM_ID_TOKEN_HEADER' },
   { env: 'UPSTREAM_ID_TOKEN_HEADER', flag: 'upstream-id-token-header', default: 'x-id-token', description: 'standalone: the ID token header (a client copy is always removed)' },
+  { env: 'SSO_DOMAIN', flag: 'sso-domain', description: 'sso-server: the domain of the apps sharing the session (e.g. example.com, required): the session cookie\'s Domain; redirects and CORS allowed for it and its subdomains' },
+  { env: 'SSO_DEFAULT_REDIRECT_URL', flag: 'sso-default-redirect-url', description: 'sso-server: where a login or logout with a missing or refused redirect lands (on SSO_DOMAIN); default APP_ORIGIN/' },
   { env: 'TRUSTED_PROXIES', flag: 'trusted-proxies', default: '', description: 'standalone: comma-separated IPs/CIDRs of the ingress in front; only their X-Forwarded-*/Forwarded headers reach the app' },
 ];
 
@@ -338,6 +345,21 @@ function parseIngresses(value: string | undefined, appOrigin: string): Ingress[]
   return ingresses;
 }
 
+const DOMAIN = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** SSO_DOMAIN and SSO_DEFAULT_REDIRECT_URL: the server's own origin must be inside the domain. */
+function parseSso(get: Lookup, appOrigin: string, cookieName: string): { domain: string; defaultRedirectUrl: string } {
+  const domain = (get('SSO_DOMAIN') ?? '').trim().toLowerCase().replace(/^\./, '');
+  if (!domain) throw new ConfigError('SSO_DOMAIN', 'is required with LOGIN_MODE=sso-server');
+  if (!DOMAIN.test(domain) || domain.length > 253) throw new ConfigError('SSO_DOMAIN', `must be a plain DNS name like example.com, got ${JSON.stringify(domain)}`);
+  if (!inDomain(new URL(appOrigin).hostname, domain)) throw new ConfigError('SSO_DOMAIN', `APP_ORIGIN ${appOrigin} (the SSO server) must be on ${domain} or a subdomain`);
+  if (cookieName.startsWith('__Host-')) throw new ConfigError('SESSION_COOKIE_NAME', '__Host- cookies cannot carry a Domain: pick another name (e.g. __Secure-oc-sso)');
+  const fallbackText = get('SSO_DEFAULT_REDIRECT_URL') ?? `${appOrigin}/`;
+  const fallback = checkDomainRedirect(fallbackText, domain);
+  if (!fallback.ok) throw new ConfigError('SSO_DEFAULT_REDIRECT_URL', `must be an http(s) URL on ${domain} (${fallback.reason}), got ${JSON.stringify(fallbackText)}`);
+  return { domain, defaultRedirectUrl: fallback.url };
+}
+
 /** Flag values from argv (`--issuer x` or `--issuer=x`), keyed by environment variable name. */
 function flagsToEnv(argv: readonly string[]): Record<string, string> {
   const options: Record<string, { type: 'string' }> = {};
@@ -483,6 +505,8 @@ export function loadConfig(env: Record<string, string | undefined>, argv: readon
   if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}$/.test(cookieName)) throw new ConfigError('SESSION_COOKIE_NAME', 'must be a cookie token of 1–64 characters');
   if (cookieName.startsWith('__Host-') && !cookieSecure) throw new ConfigError('SESSION_COOKIE_NAME', '__Host- cookies need an https APP_ORIGIN');
 
+  const sso = mode === 'sso-server' ? parseSso(get, appOrigin, cookieName) : undefined;
+
   const checkPathPrefix = get('CHECK_PATH_PREFIX') ?? '';
   if (checkPathPrefix && !/^\/[A-Za-z0-9._~\-/]*[^/]$/.test(checkPathPrefix)) {
     throw new ConfigError('CHECK_PATH_PREFIX', `must be empty or a path like /ext-authz (no trailing slash), got ${JSON.stringify(checkPathPrefix)}`);
@@ -515,6 +539,8 @@ export function loadConfig(env: Record<string, string | undefined>, argv: readon
     loginStateMaxAgeMs,
     cookieName,
     cookieSecure,
+    cookieDomain: sso?.domain,
+    sso,
     checkPathPrefix,
     providerTimeoutMs,
     discoveryRetry: { initialMs: 500, maxMs: 30_000 },

@@ -6,6 +6,8 @@ export interface CookieOptions {
   /** Seconds; 0 expires the cookie now. Undefined: a browser-session cookie. */
   maxAge?: number;
   sameSite?: 'Lax' | 'Strict';
+  /** Only the SSO session cookie has one (SSO_DOMAIN): every other cookie stays host-only. */
+  domain?: string;
 }
 
 const MAX_HEADER = 16384;
@@ -35,9 +37,10 @@ export function firstCookie(cookies: Array<[string, string]>, name: string): str
   return cookies.find(([candidate]) => candidate === name)?.[1];
 }
 
-/** A host-only, HttpOnly cookie (no Domain attribute, ever). Values must already be cookie-safe. */
+/** An HttpOnly cookie, host-only unless `domain` is given. Values must already be cookie-safe. */
 export function serializeCookie(name: string, value: string, options: CookieOptions): string {
   const parts = [`${name}=${value}`, `Path=${options.path}`, 'HttpOnly', `SameSite=${options.sameSite ?? 'Lax'}`];
+  if (options.domain) parts.push(`Domain=${options.domain}`);
   if (options.secure) parts.push('Secure');
   if (options.maxAge !== undefined) {
     const seconds = Math.max(0, Math.floor(options.maxAge));

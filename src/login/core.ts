@@ -81,13 +81,14 @@ export class LoginCore {
   sessionCookie(session: Session): string {
     return serializeCookie(this.config.cookieName, this.sessions.ticket(session), {
       path: '/',
+      domain: this.config.cookieDomain,
       secure: this.config.cookieSecure,
       maxAge: this.sessions.cookieMaxAge(session),
     });
   }
 
   clearSessionCookie(): string {
-    return expireCookie(this.config.cookieName, { path: '/', secure: this.config.cookieSecure });
+    return expireCookie(this.config.cookieName, { path: '/', domain: this.config.cookieDomain, secure: this.config.cookieSecure });
   }
 
   /** Whether a cookie is the login service's own (session, login state, logout target). */
@@ -240,13 +241,13 @@ export class LoginCore {
   /** A client's redirect value judged by the mode's rules; the ingress's home when it fails. */
   #target(raw: string | null | undefined, ingress: Ingress): string {
     const verdict = this.#redirects.check(raw);
-    return verdict.ok ? verdict.url : ingressHome(ingress);
+    return verdict.ok ? verdict.url : (this.#redirects.fallback ?? ingressHome(ingress));
   }
 
   /** A target that comes back from a sealed cookie, judged again. */
   #retarget(stored: string | undefined, ingress: Ingress): string {
     const verdict = stored === undefined ? undefined : this.#redirects.recheck(stored);
-    return verdict?.ok ? verdict.url : ingressHome(ingress);
+    return verdict?.ok ? verdict.url : (this.#redirects.fallback ?? ingressHome(ingress));
   }
 
   #loginUrlFor(target: string, ingress: Ingress): string {

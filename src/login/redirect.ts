@@ -63,6 +63,8 @@ export function safeRedirect(raw: string | null | undefined, appOrigin: string):
 export interface RedirectValidator {
   check(raw: string | null | undefined): RedirectVerdict;
   recheck(absolute: string): RedirectVerdict;
+  /** Where a refused target goes instead; unset: the ingress's home. */
+  fallback?: string;
 }
 
 /** ext_authz and standalone: same-origin relative paths only, grafted onto the app's origin. */
@@ -80,4 +82,50 @@ export function relativeRedirects(appOrigin: string): RedirectValidator {
       return checkRedirect(`${url.pathname}${url.search}`, appOrigin);
     },
   };
+}
+
+/** Whether `hostname` (already lower-case, as the URL parser leaves it) is `domain` or below it. */
+export function inDomain(hostname: string, domain: string): boolean {
+  return hostname === domain || hostname.endsWith(`.${domain}`);
+}
+
+// The authority of an absolute target, as typed: plain ASCII host labels and an optional port. No
+// userinfo, no percent-encoding, no IDN (punycode look-alikes are spelt out, and so refused).
+const PLAIN_AUTHORITY = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?::\d{1,5})?$/i;
+const ABSOLUTE = /^(https?):\/\/([^/?#]*)(.*)$/i;
+
+/**
+ * Checks an absolute http(s) target on the SSO domain or one of its subdomains. The authority is
+ * read from the raw string and must be plain; the parsed URL must agree with it; the rest (path
+ * and query) goes through the same checks as a relative target on that origin.
+ */
+export function checkDomainRedirect(raw: string | null | undefined, domain: string): RedirectVerdict {
+  if (raw === null || raw === undefined || raw === '') return { ok: false, reason: 'empty' };
+  if (raw.length > MAX_LENGTH) return { ok: false, reason: 'too long' };
+  if (FORBIDDEN.test(raw)) return { ok: false, reason: 'whitespace, control character or backslash' };
+  const match = ABSOLUTE.exec(raw);
+  if (!match) return { ok: false, reason: 'not an absolute http(s) URL' };
+  const [, , authority, rest] = match as unknown as [string, string, string, string];
+  if (!PLAIN_AUTHORITY.test(authority)) return { ok: false, reason: 'authority is not a plain host[:port]' };
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return { ok: false, reason: 'not parseable as a URL' };
+  }
+  if (url.username || url.password || url.hostname !== authority.replace(/:\d+$/, '').toLowerCase()) {
+    return { ok: false, reason: 'the parsed host differs from the written one' };
+  }
+  if (!inDomain(url.hostname, domain)) return { ok: false, reason: 'outside the SSO domain' };
+  const pathAndQuery = rest === '' || rest.startsWith('?') || rest.startsWith('#') ? `/${rest}` : rest;
+  return checkRedirect(pathAndQuery, url.origin);
+}
+
+/**
+ * sso-server: absolute targets on the SSO domain (any subdomain), or relative ones on the server's
+ * own origin; anything else falls back to SSO_DEFAULT_REDIRECT_URL.
+ */
+export function domainRedirects(serverOrigin: string, domain: string, fallback: string): RedirectValidator {
+  const check = (raw: string | null | undefined): RedirectVerdict => (raw?.startsWith('/') ? checkRedirect(raw, serverOrigin) : checkDomainRedirect(raw, domain));
+  return { check, recheck: check, fallback };
 }

@@ -9,6 +9,7 @@ import { LoginCore } from './core.ts';
 import { createMetrics, type LoginMetrics } from './metrics.ts';
 import { createMode } from './modes/index.ts';
 import { OidcClient } from './oidc.ts';
+import { domainRedirects, relativeRedirects, type RedirectValidator } from './redirect.ts';
 import { createSessionStore } from './store/create.ts';
 import type { SessionStore } from './store/types.ts';
 
@@ -51,6 +52,12 @@ function closeServer(server: Server): Promise<void> {
   });
 }
 
+/** Each mode's redirect rules: the SSO server's span the domain; the others stay on the app. */
+function redirectsFor(config: LoginConfig): RedirectValidator {
+  if (config.mode === 'sso-server' && config.sso) return domainRedirects(config.appOrigin, config.sso.domain, config.sso.defaultRedirectUrl);
+  return relativeRedirects(config.appOrigin);
+}
+
 export async function startLoginService(config: LoginConfig, options: StartOptions = {}): Promise<LoginService> {
   const logger = options.logger ?? pino({ name: 'login', level: config.logLevel });
   if (config.encryptionKeyGenerated) {
@@ -63,7 +70,7 @@ export async function startLoginService(config: LoginConfig, options: StartOptio
     { info: (message) => logger.info(message), warn: (message) => logger.warn(message) },
     (up) => metrics.providerUp.set(up ? 1 : 0),
   );
-  const core = new LoginCore(config, { store, oidc, metrics, logger });
+  const core = new LoginCore(config, { store, oidc, metrics, logger, redirects: redirectsFor(config) });
   oidc.start();
 
   const mode = createMode({ config, core, metrics, logger });

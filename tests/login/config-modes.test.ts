@@ -21,7 +21,7 @@ describe('LOGIN_MODE and standalone settings', () => {
 
   it('needs UPSTREAM_URL in standalone, and refuses the modes not built yet', () => {
     refused({ ...BASE, LOGIN_MODE: 'standalone' }, 'UPSTREAM_URL');
-    refused({ ...BASE, LOGIN_MODE: 'sso-server' }, 'LOGIN_MODE');
+    refused({ ...BASE, LOGIN_MODE: 'sso-proxy' }, 'LOGIN_MODE');
     refused({ ...BASE, LOGIN_MODE: 'proxy' }, 'LOGIN_MODE');
     const config = loadConfig({ ...BASE, LOGIN_MODE: 'standalone', UPSTREAM_URL: 'http://127.0.0.1:8080' });
     assert.equal(config.upstream?.origin, 'http://127.0.0.1:8080');

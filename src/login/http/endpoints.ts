@@ -21,7 +21,7 @@ export function extAuthzEndpoints(ctx: HttpContext): EndpointTable {
   ]);
 }
 
-export function wonderwallEndpoints(ctx: HttpContext): EndpointTable {
+export function wonderwallEndpoints(ctx: HttpContext, trustsOrigin?: (origin: string) => boolean): EndpointTable {
   const options = { wonderwall: true };
   return new Map<string, Endpoint>([
     ['/login', loginEndpoint(ctx, options)],
@@ -30,7 +30,7 @@ export function wonderwallEndpoints(ctx: HttpContext): EndpointTable {
     ['/logout/local', logoutEndpoint(ctx, { provider: false, ...options })],
     ['/logout/callback', logoutCallbackEndpoint(ctx)],
     ['/session', sessionEndpoint(ctx, options)],
-    ['/session/refresh', refreshEndpoint(ctx, options)],
+    ['/session/refresh', refreshEndpoint(ctx, { ...options, trustsOrigin })],
     ['/ping', pingEndpoint()],
   ]);
 }

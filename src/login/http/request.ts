@@ -46,6 +46,18 @@ export function isSameOriginPost(req: IncomingMessage, appOrigin: string): boole
   return true;
 }
 
+/**
+ * isSameOriginPost for the SSO server: Origin (when sent) must be one `trusts` accepts, and
+ * Sec-Fetch-Site (when sent) this site — the SSO domain's apps are same-site to the server.
+ */
+export function isTrustedPost(req: IncomingMessage, trusts: (origin: string) => boolean): boolean {
+  const origin = req.headers.origin;
+  if (origin !== undefined && !trusts(origin)) return false;
+  const site = req.headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'same-origin' && site !== 'same-site' && site !== 'none') return false;
+  return true;
+}
+
 /** A top-level browser navigation, per LOGIN-FLOW.md (the ext_authz check): 302 to login, the rest 401. */
 export function isNavigation(req: IncomingMessage): boolean {
   if (req.method !== 'GET' && req.method !== 'HEAD') return false;

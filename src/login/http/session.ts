@@ -8,11 +8,13 @@ import { RefreshRejectedError } from '../errors.ts';
 import type { Session } from '../session.ts';
 import type { Endpoint, HttpContext } from './context.ts';
 import { HttpError } from './errors.ts';
-import { isSameOriginPost, isSameSiteGet } from './request.ts';
+import { isSameOriginPost, isSameSiteGet, isTrustedPost } from './request.ts';
 import { sendJson } from './respond.ts';
 
 export interface SessionEndpointOptions {
   wonderwall: boolean;
+  /** sso-server: the other origins of the SSO domain may POST a refresh (CORS, with credentials). */
+  trustsOrigin?: (origin: string) => boolean;
 }
 
 /** Go's zero time, what Wonderwall reports for "no timeout". */
@@ -70,7 +72,8 @@ export function refreshEndpoint({ core, config }: HttpContext, options: SessionE
   return {
     methods: options.wonderwall ? ['GET', 'POST'] : ['POST'],
     async handle({ req, res }) {
-      const allowed = req.method === 'POST' ? isSameOriginPost(req, config.appOrigin) : isSameSiteGet(req);
+      const allowed =
+        req.method === 'POST' ? (options.trustsOrigin ? isTrustedPost(req, options.trustsOrigin) : isSameOriginPost(req, config.appOrigin)) : isSameSiteGet(req);
       if (!allowed) throw new HttpError(403, 'cross_site_request', 'refresh must come from the application itself');
       const session = await core.currentSession(parseCookies(req.headers.cookie));
       if (!session) return sendJson(res, 401, { error: 'unauthenticated' });
