@@ -5,6 +5,7 @@
 import { HeaderMap, ImageArea, lengthBit } from './header-map.ts';
 import { encodeHeaderValue, headerName, headerValue, knownName, printableAscii, seenName } from './header-validation.ts';
 import type { HeaderList, RequestInput } from './types.ts';
+import { foldRepeatedInlineHeaders } from './inline-fold.ts';
 
 /** The pseudo-headers' lengthBits, and bit 0 (which marks a map's length set as known). */
 const PSEUDO_LENGTHS = 1 | lengthBit(':authority'.length) | lengthBit(':path'.length) | lengthBit(':method'.length) | lengthBit(':scheme'.length);
@@ -120,7 +121,7 @@ export function createRequestCodec(): (input: RequestInput) => HeaderMap {
     const scheme = input.scheme ?? 'http';
     const rawPath = input.path ?? '/';
     let authority = input.authority === undefined ? undefined : headerValue(input.authority, ':authority');
-    const headers = input.headers;
+    const headers = input.headers && foldRepeatedInlineHeaders(input.headers);
     // The image (see header-map.ts): the serialized pairs, the regular entries' names and values
     // from `regular` on, the pseudo-headers right before. In front of them room for the count and
     // lengths (at most 4 + headers.length entries) and :authority (known only after the Host

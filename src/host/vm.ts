@@ -192,7 +192,9 @@ export class Vm {
   closeStream(stream: StreamState): void {
     const state = this.state;
     state.current = stream;
-    stream.headersWritable = false;
+    // After the plugin's own local reply Envoy still hands it the mutable request map in on_log
+    // (an add there is Ok); after Continue it does not (BadArgument). Checked on Envoy 1.39.0.
+    if (!stream.localResponse) stream.headersWritable = false;
     stream.responseWritable = false;
     stream.inLog = true;
     this.invoke('proxy_on_log', stream.id);

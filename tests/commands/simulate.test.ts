@@ -34,7 +34,7 @@ test('text output: request headers, local response, logs and metrics', () => {
   assert.match(run.stdout, /^request headers:\n  :authority: app.test\n  :path: \/x\?y=1\n  :method: POST\n  :scheme: http\n  x-a: b\n/);
   assert.match(run.stdout, /local response: none/);
   assert.match(run.stdout, /\[info\] create 2 1\n  \[info\] headers 2 1\n  \[info\] log 2\n  \[info\] done 2\n  \[info\] delete 2/);
-  assert.match(run.stdout, /metrics:\n  configured = 2\n  seen = 1\n/);
+  assert.match(run.stdout, /metrics:\n  configured = 3\n  seen = 1\n/);
 });
 
 test('--json prints { headers, localResponse, logs, metrics }', () => {

@@ -108,13 +108,13 @@ test('on_configure returning false rejects the plugin on the canary, with the pl
   assert.equal(plugin.request().action, 'continue');
 });
 
-test('the canary and every worker run start, vm_start and configure; globals are per worker', async () => {
+test('the canary, the main thread and every worker run start, vm_start and configure; globals are per worker', async () => {
   const plugin = await createHost({ wasm: fixture('lifecycle'), workers: 3 });
-  // one on_configure for the canary plus one per worker
-  assert.equal(plugin.metrics().configured, 4);
+  // one on_configure for the canary, one for the main thread's VM, one per worker (as Envoy)
+  assert.equal(plugin.metrics().configured, 5);
   const starts = plugin.startupLogs.map((l) => l.message);
   assert.deepEqual(starts.slice(0, 3), ['create 1 0', 'vm_start 1', 'configure 1']);
-  assert.equal(starts.filter((m) => m === 'configure 1').length, 4);
+  assert.equal(starts.filter((m) => m === 'configure 1').length, 5);
   for (let i = 0; i < 3; i++) plugin.request({ worker: 1 });
   plugin.request({ worker: 2 });
   // `seen` is the last value a worker recorded from its own global counter
