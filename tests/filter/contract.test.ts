@@ -11,7 +11,7 @@ import express from 'express';
 import { sign } from 'cookie-signature';
 import { createHost, PluginConfigError, type HeaderList } from '../../src/host/index.ts';
 import type { Runtime, RuntimeOptions, RuntimeRequest, RuntimeResult } from '../../scripts/lib/simulate/runtime.ts';
-import { RUNTIME, nodeOnly, runtimeSkip, runtimes } from '../support/runtime.ts';
+import { RUNTIME, nodeOnlyTest, runtimeSkip, runtimes } from '../support/runtime.ts';
 import { JWT_PAYLOAD_HEADER } from '../../src/topology/waypoint.ts';
 
 const { path: wasm = '', skip: noWasm } = filterWasm();
@@ -329,7 +329,7 @@ describe(`org-context contract (${RUNTIME} runtime)`, { skip }, () => {
     assert.doesNotMatch(JSON.stringify(logs), /org-forged|wrong-secret|contract-test-secret/);
   });
 
-  test('…once per second per worker: each worker VM has its own limit', { skip: nodeOnly('choosing the worker of a request') }, async () => {
+  nodeOnlyTest('…once per second per worker: each worker VM has its own limit', async () => {
     const plugin = await createHost({ wasm, env: { ORG_COOKIE_SECRETS: SECRET, ...BOOT }, logLevel: 'debug', workers: 2 });
     try {
       const forged = `${NAME}=${encodeURIComponent(`s:org-forged.${sign('org-forged', 'wrong-secret').split('.')[1]}`)}`;
@@ -341,7 +341,7 @@ describe(`org-context contract (${RUNTIME} runtime)`, { skip }, () => {
     }
   });
 
-  test('requests an earlier filter answered pass through the plugin without trouble', { skip: nodeOnly('an earlier filter answering') }, async () => {
+  nodeOnlyTest('requests an earlier filter answered pass through the plugin without trouble', async () => {
     const plugin = await createHost({ wasm, env: { ORG_COOKIE_SECRETS: SECRET, ...BOOT } });
     try {
       const result = plugin.request({ skipHeaders: true, headers: [[ORG, 'evil']] });

@@ -37,7 +37,7 @@ describe('oc-edge start', () => {
     const nowhere = { ENVOY_PATH: undefined, OC_TOOLS_DIR: '/nonexistent', FUNC_E_HOME: '/nonexistent' };
     const noEnvoy = run(['start', '--gateway', 'envoy'], nowhere);
     assert.equal(noEnvoy.status, 2);
-    assert.match(noEnvoy.stderr, /--gateway envoy needs an Envoy binary.*npm run tools:install.*ENVOY_PATH/);
+    assert.match(noEnvoy.stderr, /--gateway envoy needs Envoy.*npm run tools:install.*ENVOY_PATH/);
     const badPath = run(['start', '--gateway', 'envoy'], { ...nowhere, ENVOY_PATH: '/nonexistent/envoy' });
     assert.equal(badPath.status, 2);
     assert.match(badPath.stderr, /ENVOY_PATH=\/nonexistent\/envoy is not an executable file/);
