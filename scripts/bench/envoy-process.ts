@@ -1,10 +1,9 @@
-// Envoy for the bench: the located binary (scripts/lib/envoy/locate.ts) started directly, not
-// through func-e, so that the child's pid is Envoy's own and /proc/<pid>/stat counts Envoy's CPU
-// time, not a wrapper's (func-e only supervises; it is no hop on the data path).
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
+// Envoy for the bench, started as every Envoy is (scripts/lib/envoy/process.ts), and the CPU time
+// of its process from /proc (func-e only supervises; it is no hop on the data path).
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import type { LocatedEnvoy } from '../lib/envoy/locate.ts';
+import { startEnvoy } from '../lib/envoy/process.ts';
 
 export interface BenchEnvoy {
   pid: number;
@@ -43,63 +42,29 @@ export function processCpuSeconds(pid: number): number {
   return (utime + stime) / ticksPerSecond();
 }
 
-/** Starts Envoy with one worker and resolves once /ready answers 200 and every listener is bound. */
+/** Starts Envoy with one worker (scripts/lib/envoy/process.ts) and resolves once every listener is bound. */
 export async function startBenchEnvoy(
   found: LocatedEnvoy,
   options: { configFile: string; adminAddressFile: string; env: Record<string, string>; listeners: string[]; timeoutMs?: number },
 ): Promise<BenchEnvoy> {
-  const args = [
-    '-c', options.configFile,
-    '--admin-address-path', options.adminAddressFile,
-    // One worker: the figures are per worker, as a waypoint's are per core.
-    '--concurrency', '1',
-    // No shared-memory base id, so a bench never collides with a test suite's Envoy.
-    '--disable-hot-restart',
-    '--log-level', 'warn',
-  ];
-  const child = spawn(found.envoy, args, { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const append = (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-32_000);
-  };
-  child.stdout!.on('data', append);
-  child.stderr!.on('data', append);
-  const log = () => `$ ${found.envoy} ${args.join(' ')}\n${output}`;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    const stopped = await Promise.race([exited.then(() => true), sleep(10_000, false, { ref: false })]);
-    if (!stopped) {
-      child.kill('SIGKILL');
-      await exited;
-    }
-  };
-  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
-  const poll = async <T>(what: string, probe: () => Promise<T | undefined>): Promise<T> => {
-    while (Date.now() < deadline) {
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`Envoy exited (${child.exitCode ?? child.signalCode}) before ${what}:\n${log()}`);
-      const value = await probe().catch(() => undefined);
-      if (value !== undefined) return value;
-      await sleep(100);
-    }
-    throw new Error(`Envoy: no ${what} in time:\n${log()}`);
-  };
+  // One worker: the figures are per worker, as a waypoint's are per core.
+  const running = await startEnvoy(found, {
+    config: options.configFile,
+    adminAddressFile: options.adminAddressFile,
+    env: options.env,
+    extraArgs: ['--concurrency', '1'],
+    logLevel: 'warn',
+    timeoutMs: options.timeoutMs ?? 60_000,
+  });
   try {
-    const adminUrl = await poll('admin address', async () => {
-      const address = existsSync(options.adminAddressFile) ? readFileSync(options.adminAddressFile, 'utf8').trim() : '';
-      return address ? `http://${address}` : undefined;
-    });
-    await poll('ready', async () => ((await fetch(`${adminUrl}/ready`)).status === 200 ? true : undefined));
-    const ports = await poll('listeners', async () => {
-      const body = (await (await fetch(`${adminUrl}/listeners?format=json`)).json()) as { listener_statuses: { name: string; local_address: { socket_address: { port_value: number } } }[] };
-      const found = new Map(body.listener_statuses.map((l) => [l.name, l.local_address.socket_address.port_value]));
-      return options.listeners.every((name) => found.get(name)) ? found : undefined;
-    });
-    const info = (await (await fetch(`${adminUrl}/server_info`)).json()) as { version?: string };
-    return { pid: child.pid!, adminUrl, version: info.version ?? 'unknown', ports, log, stop };
+    const ports = new Map<string, number>();
+    for (const name of options.listeners) ports.set(name, await running.listenerPort(name));
+    const info = (await (await fetch(`${running.adminUrl}/server_info`)).json()) as { version?: string };
+    // running.pid is Envoy's own (func-e's child when run through func-e): its /proc/<pid>/stat
+    // counts Envoy's CPU time, not the supervisor's.
+    return { pid: running.pid, adminUrl: running.adminUrl, version: info.version ?? 'unknown', ports, log: running.log, stop: running.stop };
   } catch (error) {
-    await stop();
+    await running.stop();
     throw error;
   }
 }
