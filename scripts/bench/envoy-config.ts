@@ -3,7 +3,7 @@
 // what differs between two listeners is the Wasm filter alone. The filter has the shape Istio
 // builds for a WasmPlugin (root_id, FAIL_CLOSED, a V8 vm_config whose env carries the inline
 // settings as key_values and the secrets as host_env_keys, the pluginConfig as a StringValue).
-import { HOST_ENV_SETTINGS } from '../../src/topology/plugin-settings.ts';
+import { FEATURES_HEADER_DEFAULT, HOST_ENV_SETTINGS, ORG_HEADER_DEFAULT } from '../../src/topology/plugin-settings.ts';
 
 const TYPE = (name: string) => `type.googleapis.com/${name}`;
 
@@ -14,7 +14,7 @@ export const BENCH_PATH = '/api/organisations/current?expand=features';
  * response headers, so the bench can check that each setup does its job before timing it.
  */
 export const CHECK_PATH = '/__bench/check';
-export const CHECK_HEADERS = ['x-currently-selected-organisation', 'x-supported-features'] as const;
+export const CHECK_HEADERS = [ORG_HEADER_DEFAULT, FEATURES_HEADER_DEFAULT] as const;
 
 export interface WasmSetup {
   file: string;

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, existsSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { HOST_ENV_SETTINGS } from '../../src/topology/plugin-settings.ts';
+import { FEATURES_HEADER_DEFAULT, HOST_ENV_SETTINGS, ORG_HEADER_DEFAULT } from '../../src/topology/plugin-settings.ts';
 import { FILTER_WASM, HOST_CALLS_WASM, NOOP_WASM } from '../lib/artifacts.ts';
 import { JWT_PAYLOAD_HEADER } from '../../src/topology/waypoint.ts';
 import { locateEnvoy } from '../lib/envoy/locate.ts';
@@ -205,9 +205,9 @@ export async function benchEnvoy(options: EnvoyBenchOptions): Promise<EnvoyBench
       for (const c of cases) {
         const { status, echoed } = await check(portOf(c), headersOf(c));
         if (status !== 200) throw new Error(`${c.name}: ${CHECK_PATH} answered ${status}, not 200\n${running.log()}`);
-        const org = echoed['x-currently-selected-organisation'];
-        if (c.expectOrg !== undefined && (org !== c.expectOrg || !echoed['x-supported-features'])) {
-          throw new Error(`${c.name}: the filter selected ${JSON.stringify(org)} (features ${JSON.stringify(echoed['x-supported-features'])}), expected ${c.expectOrg}; refusing to benchmark it`);
+        const org = echoed[ORG_HEADER_DEFAULT];
+        if (c.expectOrg !== undefined && (org !== c.expectOrg || !echoed[FEATURES_HEADER_DEFAULT])) {
+          throw new Error(`${c.name}: the filter selected ${JSON.stringify(org)} (features ${JSON.stringify(echoed[FEATURES_HEADER_DEFAULT])}), expected ${c.expectOrg}; refusing to benchmark it`);
         }
       }
       const load = (c: BenchCase, seconds: number) =>

@@ -10,6 +10,7 @@ import { cpus } from 'node:os';
 import { sign } from 'cookie-signature';
 import { createHost, type HostOptions, type Plugin, type RequestInput } from '../../src/host/index.ts';
 import { FILTER_WASM, HOST_CALLS_WASM, NOOP_WASM } from '../lib/artifacts.ts';
+import { ORG_COOKIE_NAME_DEFAULT, ORG_HEADER_DEFAULT } from '../../src/topology/plugin-settings.ts';
 
 export interface FilterBenchCase {
   name: string;
@@ -41,7 +42,7 @@ export interface FilterBenchOptions {
 
 // A fixed benchmark-only key: nothing is signed with it outside this process.
 export const SECRET = 'benchmark-only-secret-0123456789abcdef';
-const COOKIE = 'previouslySelectedOrganisation';
+const COOKIE = ORG_COOKIE_NAME_DEFAULT;
 export const ORGS = ['org-alpha', 'org-beta', 'org-gamma'];
 /** The plugin's settings in every bench (the Envoy bench too): two secrets, so an invalid signature costs two HMACs. */
 export const BENCH_PLUGIN_ENV: Record<string, string> = {
@@ -169,7 +170,7 @@ export async function benchFilter(options: FilterBenchOptions): Promise<FilterBe
   // Sanity: a benchmark of a filter that is not doing its job would be meaningless.
   const cached = setups.find((setup) => setup.name === 'valid-cached')!;
   const check = cached.plugin.request(cached.input);
-  if (!options.wasm && !check.headers.some(([n, v]) => n === 'x-currently-selected-organisation' && v === 'org-beta')) {
+  if (!options.wasm && !check.headers.some(([n, v]) => n === ORG_HEADER_DEFAULT && v === 'org-beta')) {
     throw new Error('the filter did not select org-beta for a valid cookie; refusing to benchmark it');
   }
 

@@ -2,6 +2,7 @@
 // org-context filter does (by running the built .wasm).
 import type { Command } from 'commander';
 import { FILTER_WASM } from '../lib/artifacts.ts';
+import { ORG_COOKIE_NAME_DEFAULT } from '../../src/topology/plugin-settings.ts';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -24,7 +25,7 @@ export function register(program: Command): void {
     .description('run VALUE through the built filter: print the organisation id (exit 0) or why it is invalid (exit 1)')
     .argument('<value>', 'the cookie value as the browser sends it (URL-encoded), or name=value')
     .option('--secret <secret>', 'a secret, current first (repeatable, as during rotation)', collect, [])
-    .option('--name <name>', 'the cookie name', 'previouslySelectedOrganisation')
+    .option('--name <name>', 'the cookie name', ORG_COOKIE_NAME_DEFAULT)
     .option('--wasm <file>', `the filter module (default: ${FILTER_WASM.path}, built if missing)`)
     .action(async (value: string, options: { secret: string[]; name: string; wasm?: string }) => {
       const { verifyCookieWithFilter } = await import('../lib/cookie/verify.ts');

@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../lib/errors.ts';
 import { INSTALL_COMMAND } from '../lib/envoy/tools.ts';
-import { FILTER_WASM } from '../lib/artifacts.ts';
+import { FILTER_WASM, LOCAL_TLS_DIR } from '../lib/artifacts.ts';
 import { cognitoIssuer, cognitoJwksUri } from '../../src/topology/waypoint.ts';
 
 interface EnvoyCommandOptions {
@@ -45,7 +45,7 @@ export function register(program: Command): void {
         upstreams,
         gatewayPorts: GATEWAY_PORTS,
         identityProvider: { issuer: issuer ?? '', jwksUri: jwksUri ?? cognitoJwksUri(cognitoIssuer(defaults.identityProvider.origin)) },
-        tlsDir: '.data/tls',
+        tlsDir: LOCAL_TLS_DIR,
         wasmFile: options.wasm,
         adminPorts: defaults.adminPorts,
       });
@@ -83,7 +83,7 @@ export function register(program: Command): void {
       process.stderr.write(`envoy${envoy.version ? ` ${envoy.version}` : ''} ${envoy.envoy} (${envoy.source})${envoy.funcE ? `, through ${envoy.funcE}` : ', run directly: no func-e installed'}\n`);
       if (!existsSync(options.wasm)) throw new UsageError(`no module at ${options.wasm} (run: npm run build)`);
       const { ensureLocalCertificates } = await import('../../src/gateway/tls/local-ca.ts');
-      ensureLocalCertificates('.data/tls');
+      ensureLocalCertificates(LOCAL_TLS_DIR);
       const { loadSecrets, KeyFileError } = await import('../../src/keys/index.ts');
       let secrets: string[];
       try {

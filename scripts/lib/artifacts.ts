@@ -40,3 +40,8 @@ export const ENRICHMENT_ZIP = artifact('enrichment.zip');
 
 /** The local stack's state (signing keys, certificates, Envoy configuration), relative to REPO_ROOT; gitignored. */
 export const DATA_DIR = '.data';
+
+/** The local CA and the gateway's certificate, in a stack's data folder (DATA_DIR by default). */
+export const tlsDirIn = (dataDir: string): string => join(dataDir, 'tls');
+/** DATA_DIR's certificates, relative to REPO_ROOT (what `oc-edge envoy` and the rendered envoy/ use). */
+export const LOCAL_TLS_DIR = tlsDirIn(DATA_DIR);

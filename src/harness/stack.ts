@@ -25,7 +25,7 @@ import { startDashboard } from './dashboard/index.ts';
 import { onboardingDirectory, startOrganisationBackend } from './organisation-backend/index.ts';
 import { startUserBackend } from './user-backend/index.ts';
 import { pluginEnvironment } from './plugin-env.ts';
-import { DATA_DIR, REPO_ROOT } from '../../scripts/lib/artifacts.ts';
+import { DATA_DIR, REPO_ROOT, tlsDirIn } from '../../scripts/lib/artifacts.ts';
 import type { RunningService } from './common/listen.ts';
 
 export const DEFAULT_DATA_DIR = join(REPO_ROOT, DATA_DIR);
@@ -170,7 +170,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   try {
     const keys = keySecrets(dataDir);
     progress('signing keys', keys.created ? `created ${join(dataDir, 'keys.json')}` : `${keys.secrets.length} secret(s) from ${join(dataDir, 'keys.json')}`);
-    const tls = ensureLocalCertificates(join(dataDir, 'tls'));
+    const tls = ensureLocalCertificates(tlsDirIn(dataDir));
     progress('certificates', tls.created.ca ? `created a local CA at ${tls.caPath}` : tls.created.server ? 'reissued the server certificate' : `local CA ${tls.caPath}`);
 
     const pluginEnv = pluginEnvironment({

@@ -40,3 +40,8 @@ export function pluginSettingDefault(env: string): string {
   if (value === undefined) throw new Error(`plugin setting ${env} has no default`);
   return value;
 }
+
+/** The signed cookie the filter reads, and the two headers it sets, unless configured otherwise. */
+export const ORG_COOKIE_NAME_DEFAULT = pluginSettingDefault('ORG_COOKIE_NAME');
+export const ORG_HEADER_DEFAULT = pluginSettingDefault('ORG_HEADER');
+export const FEATURES_HEADER_DEFAULT = pluginSettingDefault('FEATURES_HEADER');

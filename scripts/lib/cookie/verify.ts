@@ -3,9 +3,10 @@
 // secret starting with `[` is not misread) and nothing else is configured: no fallback, so an
 // organisation header appears only for a valid cookie.
 import { UsageError } from '../errors.ts';
+import { ORG_COOKIE_NAME_DEFAULT, ORG_HEADER_DEFAULT } from '../../../src/topology/plugin-settings.ts';
 
-export const DEFAULT_COOKIE_NAME = 'previouslySelectedOrganisation';
-const ORG_HEADER = 'x-currently-selected-organisation';
+export const DEFAULT_COOKIE_NAME = ORG_COOKIE_NAME_DEFAULT;
+const ORG_HEADER = ORG_HEADER_DEFAULT;
 const REJECTED = 'org-context: cookie rejected: ';
 // What can go into a header value at all (the host refuses control characters).
 const HEADER_VALUE = /^[\t\x20-\x7e]*$/;

@@ -5,6 +5,7 @@
 // and `oc-edge envoy` translate them again for the addresses of the running harness.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tlsDirIn } from '../artifacts.ts';
 import { stringify } from 'yaml';
 import { HOST_ENV_SETTINGS } from '../../../src/topology/plugin-settings.ts';
 import { pluginEnvironment } from '../../../src/harness/plugin-env.ts';
@@ -158,7 +159,7 @@ export function harnessEnvoys(stack: HarnessStack, options: { wasmFile: string; 
     gatewayPorts: options.gatewayPorts,
     ...(options.waypointPorts ? { waypointPorts: options.waypointPorts } : {}),
     identityProvider: stack.identityProvider,
-    tlsDir: join(stack.dataDir, 'tls'),
+    tlsDir: tlsDirIn(stack.dataDir),
     wasmFile: options.wasmFile,
     pluginEnvOverrides: overrides,
   });

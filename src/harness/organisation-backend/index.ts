@@ -7,8 +7,9 @@ import { ClientCredentialsTokenSource } from '../../enrichment/token-source.ts';
 import { OnboardingClient } from '../../enrichment/onboarding-client.ts';
 import { callerOf, isSameOrigin, selectedOrganisation, supportedFeatures } from '../common/identity.ts';
 import { listenApp, type RunningService } from '../common/listen.ts';
+import { ORG_COOKIE_NAME_DEFAULT } from '../../topology/plugin-settings.ts';
 
-export const ORG_COOKIE = 'previouslySelectedOrganisation';
+export const ORG_COOKIE = ORG_COOKIE_NAME_DEFAULT;
 const ORGANISATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** A year: the choice should outlive sessions ("still does after a new login"). */
 const COOKIE_MAX_AGE_MS = 365 * 24 * 60 * 60 * 1000;

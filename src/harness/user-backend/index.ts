@@ -5,6 +5,7 @@
 import express from 'express';
 import { callerOf, isSameOrigin, selectedOrganisation, supportedFeatures } from '../common/identity.ts';
 import { listenApp, type RunningService } from '../common/listen.ts';
+import { ORG_COOKIE_NAME_DEFAULT } from '../../topology/plugin-settings.ts';
 
 export interface UserBackendConfig {
   port: number;
@@ -17,7 +18,7 @@ export interface UserBackendConfig {
   loginLogoutPath?: string;
 }
 
-export const DEFAULT_APP_COOKIES = [{ name: 'previouslySelectedOrganisation', path: '/' }];
+export const DEFAULT_APP_COOKIES = [{ name: ORG_COOKIE_NAME_DEFAULT, path: '/' }];
 
 function expired(name: string, path: string): string {
   return `${name}=; Path=${path}; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; HttpOnly; Secure; SameSite=Lax`;

@@ -3,7 +3,7 @@
 // manifests, and each entry says what it stands for. docs/deploy.md lists them.
 import { GATEWAY_PORTS, SERVICES, serviceByName, type ServiceName } from '../../../../src/topology/index.ts';
 import { K8S } from '../../render/manifests.ts';
-import { FILTER_WASM } from '../../artifacts.ts';
+import { FILTER_WASM, LOCAL_TLS_DIR } from '../../artifacts.ts';
 
 export interface LocalBindings {
   /** Where every local listener binds and every local service is reached. */
@@ -66,7 +66,7 @@ export function defaultLocalBindings(): LocalBindings {
     waypointPorts: Object.fromEntries(SERVICES.map((s) => [s.name, s.port + WAYPOINT_PORT_OFFSET])),
     gatewaySourceAddresses: { [K8S.externalGateway]: '127.0.0.2', [K8S.internalGateway]: '127.0.0.3' },
     adminPorts: { gateway: 9901, waypoint: 9902 },
-    gatewayCertificate: localCertificate('.data/tls'),
+    gatewayCertificate: localCertificate(LOCAL_TLS_DIR),
     wasmFile: FILTER_WASM.path,
     identityProvider: { origin: `http://127.0.0.1:${idp.port}` },
     pluginEnvOverrides: {},
