@@ -9,10 +9,12 @@ import { Command } from 'commander';
 import { Agent, request } from 'undici';
 import { register } from '../../scripts/commands/start.ts';
 import { FILTER_WASM, REPO_ROOT } from '../../scripts/lib/artifacts.ts';
+import { requireEnvoy } from '../support/tools.ts';
 
 const ROOT = REPO_ROOT;
 const CLI = [process.execPath, '--import', 'tsx', join(ROOT, 'scripts/oc-edge.ts')];
 const WASM = FILTER_WASM.absolute;
+const envoySkip = requireEnvoy().skip;
 
 function run(args: string[], env: Record<string, string | undefined> = {}) {
   const result = spawnSync(CLI[0]!, [...CLI.slice(1), ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 30_000 });
@@ -79,18 +81,48 @@ describe('oc-edge start', () => {
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
+
+  test('--gateway envoy: the same flow through the two real Envoys on the default ports, stopped cleanly on Ctrl-C', { skip: envoySkip ?? (existsSync(WASM) ? undefined : `${WASM} missing (npm run build)`), timeout: 150_000 }, async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'oc-start-envoy-'));
+    try {
+      const output = await startAndStop(
+        dataDir,
+        async (output) => {
+          const url = /Open (https:\/\/localhost:\d+)/.exec(output)![1]!;
+          const agent = new Agent({ connect: { ca: readFileSync(join(dataDir, 'tls', 'ca.pem'), 'utf8'), servername: 'localhost' } });
+          try {
+            const navigation = await request(url.replace('localhost', '127.0.0.1'), { dispatcher: agent, headers: { accept: 'text/html', 'sec-fetch-mode': 'navigate' } });
+            await navigation.body.dump();
+            assert.equal(navigation.statusCode, 302);
+            assert.match(String(navigation.headers.location), /\/oauth2\/login/);
+            const api = await request(`${url.replace('localhost', '127.0.0.1')}/user/me`, { dispatcher: agent, headers: { accept: 'application/json' } });
+            await api.body.dump();
+            assert.equal(api.statusCode, 401, 'an API call without a session: 401 through the waypoint');
+            assert.ok(api.headers['x-envoy-upstream-service-time'] !== undefined || api.headers.server === 'envoy', `answered through Envoy: ${JSON.stringify(api.headers)}`);
+          } finally {
+            await agent.close();
+          }
+        },
+        ['--gateway', 'envoy'],
+      );
+      assert.match(output, /✓ healthy/);
+      assert.match(output, /stopped\./);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
 });
 
 /** Runs `oc-edge start` until it is ready, calls `whileUp`, sends SIGINT and returns all output. */
-function startAndStop(dataDir: string, whileUp: (output: string) => Promise<void>): Promise<string> {
+function startAndStop(dataDir: string, whileUp: (output: string) => Promise<void>, startArgs: string[] = ['--ephemeral-ports']): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(CLI[0]!, [...CLI.slice(1), 'start', '--ephemeral-ports', '--quiet', '--data-dir', dataDir], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(CLI[0]!, [...CLI.slice(1), 'start', ...startArgs, '--quiet', '--data-dir', dataDir], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     let checked = false;
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`no ready line within 60 s:\n${output}`));
-    }, 60_000);
+      reject(new Error(`no ready line within 90 s:\n${output}`));
+    }, 90_000);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       if (!checked && output.includes('Ctrl-C stops everything')) {
