@@ -1,5 +1,6 @@
 // Hostile `redirect` values shared by every mode's redirect tests: hosts an attacker owns, the
 // shapes that smuggle them past naive checks, and fixed strings (schemes, controls, length).
+import type { RedirectValidator } from '../../src/login/redirect.ts';
 export const HOSTS = ['evil.test', 'evil.test:443', 'app.test.evil.test', 'app.test@evil.test', '127.0.0.1', '[::1]', '%65vil.test', 'evil。test'];
 export const SHAPES = [
   (h: string) => `//${h}`,
@@ -39,3 +40,22 @@ export const FIXED = [
   '#//evil.test',
 ];
 export const ATTACKS = [...HOSTS.flatMap((host) => SHAPES.map((shape) => shape(host))), ...FIXED];
+
+/** Every attack as sent raw, URL-encoded once and twice: the forms a redirect parameter can arrive in. */
+const encodedForms = (attack: string): string[] => [attack, encodeURIComponent(attack), encodeURIComponent(encodeURIComponent(attack))];
+
+/**
+ * Runs each attack, in each encoded form, through a validator's `check`; hands every accepted URL to
+ * `assertAccepted` (which asserts it stayed where the mode allows) and returns how many were refused.
+ */
+export function checkEveryForm(validator: Pick<RedirectValidator, 'check'>, attacks: readonly string[], assertAccepted: (url: string, candidate: string) => void): number {
+  let refused = 0;
+  for (const attack of attacks) {
+    for (const candidate of encodedForms(attack)) {
+      const verdict = validator.check(candidate);
+      if (verdict.ok) assertAccepted(verdict.url, candidate);
+      else refused++;
+    }
+  }
+  return refused;
+}
