@@ -1,4 +1,4 @@
-// The /oauth2 endpoint tables: the ext_authz shape (this service's own, unchanged) and the
+// The /oauth2 endpoint table, in two shapes: the ext_authz one (this service's own, unchanged) and the
 // Wonderwall shape the standalone sidecar serves. Keys are the path below <ingress>/oauth2.
 import type { Endpoint, HttpContext } from './context.ts';
 import { callbackEndpoint } from './callback.ts';
@@ -8,21 +8,9 @@ import { pingEndpoint } from './ping.ts';
 import type { EndpointTable } from './router.ts';
 import { refreshEndpoint, sessionEndpoint } from './session.ts';
 
-export function extAuthzEndpoints(ctx: HttpContext): EndpointTable {
-  const options = { wonderwall: false };
-  return new Map<string, Endpoint>([
-    ['/login', loginEndpoint(ctx, options)],
-    ['/callback', callbackEndpoint(ctx)],
-    ['/logout', logoutEndpoint(ctx, { provider: true, ...options })],
-    ['/logout/local', logoutEndpoint(ctx, { provider: false, ...options })],
-    ['/logout/callback', logoutCallbackEndpoint(ctx)],
-    ['/session', sessionEndpoint(ctx, options)],
-    ['/session/refresh', refreshEndpoint(ctx, options)],
-  ]);
-}
-
-export function wonderwallEndpoints(ctx: HttpContext, trustsOrigin?: (origin: string) => boolean): EndpointTable {
-  const options = { wonderwall: true };
+/** One table for both shapes: Wonderwall's answers (and `/ping`) or this service's own. */
+function endpointTable(ctx: HttpContext, wonderwall: boolean, trustsOrigin?: (origin: string) => boolean): EndpointTable {
+  const options = { wonderwall };
   return new Map<string, Endpoint>([
     ['/login', loginEndpoint(ctx, options)],
     ['/callback', callbackEndpoint(ctx)],
@@ -31,6 +19,10 @@ export function wonderwallEndpoints(ctx: HttpContext, trustsOrigin?: (origin: st
     ['/logout/callback', logoutCallbackEndpoint(ctx)],
     ['/session', sessionEndpoint(ctx, options)],
     ['/session/refresh', refreshEndpoint(ctx, { ...options, trustsOrigin })],
-    ['/ping', pingEndpoint()],
+    ...(wonderwall ? [['/ping', pingEndpoint()] as [string, Endpoint]] : []),
   ]);
 }
+
+export const extAuthzEndpoints = (ctx: HttpContext): EndpointTable => endpointTable(ctx, false);
+
+export const wonderwallEndpoints = (ctx: HttpContext, trustsOrigin?: (origin: string) => boolean): EndpointTable => endpointTable(ctx, true, trustsOrigin);
