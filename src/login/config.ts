@@ -29,7 +29,7 @@ export type StoreKind = 'memory' | 'redis';
 export const LOGIN_MODES = ['ext-authz', 'standalone', 'sso-server', 'sso-proxy'] as const;
 export type LoginMode = (typeof LOGIN_MODES)[number];
 /** The modes this build serves; the others are refused at start with a ConfigError. */
-export const AVAILABLE_MODES: readonly LoginMode[] = ['ext-authz', 'standalone', 'sso-server'];
+export const AVAILABLE_MODES: readonly LoginMode[] = ['ext-authz', 'standalone', 'sso-server', 'sso-proxy'];
 
 export interface ListenAddress {
   host: string;
@@ -57,6 +57,15 @@ export interface LoginConfig {
   /** Undefined: a public client (PKCE only, `token_endpoint_auth_method=none`). */
   clientSecret?: string;
   scopes: string[];
+  /**
+   * OIDC_ACR_VALUES: the level (acr_values) a login asks for when it names none, and the level a
+   * session must meet to count (src/login/acr.ts); undefined: any.
+   */
+  acrValues?: string;
+  /** Repeated logins by one user in a short window answer 429 (a login loop). */
+  loginRateLimit: { enabled: boolean; logins: number; windowMs: number };
+  /** Wonderwall modes: a failed callback goes back to login this many times before the error page. */
+  callbackRetries: number;
   logoutMode: LogoutMode;
   /** Cognito's hosted-UI logout endpoint, e.g. https://<domain>.auth.<region>.amazoncognito.com/logout. */
   cognitoLogoutUrl?: URL;
@@ -81,6 +90,8 @@ export interface LoginConfig {
   cookieDomain?: string;
   /** sso-server: the domain whose origins may be redirected to and call the session endpoints. */
   sso?: { domain: string; defaultRedirectUrl: string };
+  /** sso-proxy: the SSO server's public URL (origin and optional path, no trailing slash) its endpoints live under. */
+  ssoServerUrl?: URL;
   /** Istio/Envoy `pathPrefix` of the ext_authz HTTP service, stripped from check paths. */
   checkPathPrefix: string;
   providerTimeoutMs: number;
@@ -107,6 +118,7 @@ export const SETTINGS: readonly Setting[] = [
   { env: 'OIDC_CLIENT_ID', flag: 'client-id', description: 'client id registered at the provider (required); the ID token audience' },
   { env: 'OIDC_CLIENT_SECRET', description: 'client secret (environment only); unset: public client with PKCE' },
   { env: 'OIDC_SCOPES', flag: 'scopes', default: 'openid email profile', description: 'scopes requested, space separated; must include openid' },
+  { env: 'OIDC_ACR_VALUES', flag: 'acr-values', description: 'the level (acr_values) every login asks for unless it names one (`level`), if the provider supports it; a session below it counts as none' },
   { env: 'LOGOUT_MODE', flag: 'logout-mode', default: 'oidc', description: 'oidc: RP-initiated logout at end_session_endpoint; cognito: <COGNITO_LOGOUT_URL>?client_id&logout_uri; local: no provider logout' },
   { env: 'LOGOUT_ID_TOKEN_HINT', flag: 'logout-id-token-hint', default: 'query', description: 'LOGOUT_MODE=oidc: query (GET, id_token_hint in the URL, works everywhere), post (form POST, needs a provider that accepts POST with SameSite=None cookies), omit (client_id only)' },
   { env: 'COGNITO_LOGOUT_URL', flag: 'cognito-logout-url', description: 'Cognito hosted-UI /logout URL (required when LOGOUT_MODE=cognito)' },
@@ -132,6 +144,10 @@ export const SETTINGS: readonly Setting[] = [
   { env: 'REFRESH_BEFORE_EXPIRY', flag: 'refresh-before-expiry', default: '5m', description: 'refresh tokens this long before they expire' },
   { env: 'REFRESH_COOLDOWN', flag: 'refresh-cooldown', default: '1m', description: 'minimum time between two refreshes of one session' },
   { env: 'LOGIN_STATE_MAX_AGE', flag: 'login-state-max-age', default: '10m', description: 'how long a started login may take' },
+  { env: 'LOGIN_RATE_LIMIT', flag: 'login-rate-limit', description: 'cut login loops: a user who already has a session and starts LOGIN_RATE_LIMIT_LOGINS logins, each within LOGIN_RATE_LIMIT_WINDOW of the last, gets 429; default true in the Wonderwall modes (standalone, sso-*), false in ext-authz' },
+  { env: 'LOGIN_RATE_LIMIT_LOGINS', flag: 'login-rate-limit-logins', default: '5', description: 'logins allowed in a row before the 429' },
+  { env: 'LOGIN_RATE_LIMIT_WINDOW', flag: 'login-rate-limit-window', default: '5s', description: 'the count is forgotten this long after the last login that got through' },
+  { env: 'CALLBACK_RETRIES', flag: 'callback-retries', default: '3', description: 'standalone, sso-server: a failed login callback starts the login again this many times (to the same target) before the error page; 0: never' },
   { env: 'SESSION_COOKIE_NAME', flag: 'session-cookie-name', description: 'session cookie name; default __Host-oc-session on https origins, oc-session on http' },
   { env: 'CHECK_PATH_PREFIX', flag: 'check-path-prefix', default: '', description: 'the ext_authz pathPrefix Envoy prepends to check paths, stripped before use; /ext-authz behind this project\'s gateway, envoy/ and mesh config' },
   { env: 'PROVIDER_TIMEOUT', flag: 'provider-timeout', default: '5s', description: 'timeout of each request to the provider' },
@@ -145,6 +161,7 @@ export const SETTINGS: readonly Setting[] = [
   { env: 'UPSTREAM_ID_TOKEN_HEADER', flag: 'upstream-id-token-header', default: 'x-id-token', description: 'standalone: the ID token header (a client copy is always removed)' },
   { env: 'SSO_DOMAIN', flag: 'sso-domain', description: 'sso-server: the domain of the apps sharing the session (e.g. example.com, required): the session cookie\'s Domain; redirects and CORS allowed for it and its subdomains' },
   { env: 'SSO_DEFAULT_REDIRECT_URL', flag: 'sso-default-redirect-url', description: 'sso-server: where a login or logout with a missing or refused redirect lands (on SSO_DOMAIN); default APP_ORIGIN/' },
+  { env: 'SSO_SERVER_URL', flag: 'sso-server-url', description: 'sso-proxy: the SSO server\'s public http(s) URL, origin and optional path (required), e.g. https://sso.example.com; login and logout are sent there, the session endpoints proxied to it' },
   { env: 'TRUSTED_PROXIES', flag: 'trusted-proxies', default: '', description: 'standalone: comma-separated IPs/CIDRs of the ingress in front; only their X-Forwarded-*/Forwarded headers reach the app' },
 ];
 
@@ -360,6 +377,69 @@ function parseSso(get: Lookup, appOrigin: string, cookieName: string): { domain:
   return { domain, defaultRedirectUrl: fallback.url };
 }
 
+/** The relying party's provider settings (every mode but sso-proxy, which has no OIDC client). */
+function parseProvider(get: Lookup, required: (name: string) => string, allowInsecureIssuer: boolean): { issuer: URL; clientId: string; clientSecret?: string } {
+  const issuerText = required('OIDC_ISSUER');
+  let issuer: URL;
+  try {
+    issuer = new URL(issuerText);
+  } catch {
+    throw new ConfigError('OIDC_ISSUER', `must be an absolute URL, got ${JSON.stringify(issuerText)}`);
+  }
+  if (issuer.protocol !== 'https:' && !(issuer.protocol === 'http:' && (isLoopback(issuer.hostname) || allowInsecureIssuer))) {
+    throw new ConfigError('OIDC_ISSUER', `must be https (http only for localhost, or with ALLOW_INSECURE_ISSUER=true), got ${issuer.protocol}`);
+  }
+  if (issuer.search || issuer.hash || issuer.username || issuer.password) {
+    throw new ConfigError('OIDC_ISSUER', 'must not carry a query, fragment or credentials');
+  }
+
+  const clientId = required('OIDC_CLIENT_ID');
+  if (!/^[\x21-\x7e]{1,256}$/.test(clientId)) throw new ConfigError('OIDC_CLIENT_ID', 'must be 1–256 printable ASCII characters');
+  const clientSecret = get('OIDC_CLIENT_SECRET');
+  return { issuer, clientId, clientSecret };
+}
+
+/**
+ * sso-proxy's own settings: SSO_SERVER_URL (an http(s) origin with an optional path, where the
+ * browser is sent to log in and out and the session endpoints are proxied), the server's cookie
+ * name, and the shared Redis the server writes the sessions to.
+ */
+function parseSsoProxy(get: Lookup, storeKind: StoreKind): URL {
+  const text = get('SSO_SERVER_URL');
+  if (!text) throw new ConfigError('SSO_SERVER_URL', 'is required with LOGIN_MODE=sso-proxy (the SSO server\'s URL, e.g. https://sso.example.com)');
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigError('SSO_SERVER_URL', `must be an absolute http(s) URL, got ${JSON.stringify(text)}`);
+  }
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.username || url.password || url.search || url.hash || !/^(?:\/[A-Za-z0-9._~-]+)*\/?$/.test(url.pathname)) {
+    throw new ConfigError('SSO_SERVER_URL', `must be an http(s) origin with an optional plain path, no query or credentials, got ${JSON.stringify(text)}`);
+  }
+  url.pathname = url.pathname.replace(/\/$/, '');
+  // Without the server's name the proxy would look for a cookie nobody sets.
+  const cookieName = get('SESSION_COOKIE_NAME');
+  if (!cookieName) throw new ConfigError('SESSION_COOKIE_NAME', 'is required with LOGIN_MODE=sso-proxy: the SSO server\'s session cookie name');
+  if (cookieName.startsWith('__Host-')) throw new ConfigError('SESSION_COOKIE_NAME', 'the SSO server\'s cookie carries a Domain, so it is never a __Host- cookie');
+  if (storeKind !== 'redis') throw new ConfigError('SESSION_STORE', 'must be redis with LOGIN_MODE=sso-proxy: the sessions are the SSO server\'s, shared through Redis');
+  return url;
+}
+
+/**
+ * sso-proxy has no identity provider. Its config has no issuer or client id, and reading one is a
+ * bug: it throws (naming the setting) instead of handing out a made-up value. Non-enumerable, so a
+ * copy of the config (`{ ...config }`) does not trip over them.
+ */
+function withoutProvider(settings: Omit<LoginConfig, 'issuer' | 'clientId' | 'clientSecret'>): LoginConfig {
+  const absent = (setting: string) => ({
+    enumerable: false,
+    get(): never {
+      throw new Error(`${setting}: LOGIN_MODE=${settings.mode} has no OIDC client; nothing in this mode may read it`);
+    },
+  });
+  return Object.defineProperties({ ...settings }, { issuer: absent('OIDC_ISSUER'), clientId: absent('OIDC_CLIENT_ID') }) as LoginConfig;
+}
+
 /** Flag values from argv (`--issuer x` or `--issuer=x`), keyed by environment variable name. */
 function flagsToEnv(argv: readonly string[]): Record<string, string> {
   const options: Record<string, { type: 'string' }> = {};
@@ -420,8 +500,10 @@ export function loadConfig(env: Record<string, string | undefined>, argv: readon
   const appOrigin = parseOrigin('APP_ORIGIN', get('APP_ORIGIN') ?? firstIngressOrigin(ingressText) ?? required('APP_ORIGIN'));
   const ingresses = parseIngresses(ingressText, appOrigin);
   const standalone = mode === 'standalone';
+  // sso-proxy: a read-only sidecar in front of one app; it has no OIDC client of its own.
+  const ssoProxy = mode === 'sso-proxy';
   const upstreamText = get('UPSTREAM_URL');
-  if (standalone && !upstreamText) throw new ConfigError('UPSTREAM_URL', 'is required with LOGIN_MODE=standalone');
+  if ((standalone || ssoProxy) && !upstreamText) throw new ConfigError('UPSTREAM_URL', `is required with LOGIN_MODE=${mode}`);
   const upstream = upstreamText ? new URL(parseOrigin('UPSTREAM_URL', upstreamText)) : undefined;
   const idTokenHeader = (get('UPSTREAM_ID_TOKEN_HEADER') ?? '').toLowerCase();
   if (!/^[a-z0-9!#$%&'*+\-.^_`|~]{1,64}$/.test(idTokenHeader) || ['authorization', 'cookie', 'host'].includes(idTokenHeader)) {
@@ -442,23 +524,11 @@ export function loadConfig(env: Record<string, string | undefined>, argv: readon
   }
   const allowInsecureIssuer = parseBoolean('ALLOW_INSECURE_ISSUER', get('ALLOW_INSECURE_ISSUER')!);
 
-  const issuerText = required('OIDC_ISSUER');
-  let issuer: URL;
-  try {
-    issuer = new URL(issuerText);
-  } catch {
-    throw new ConfigError('OIDC_ISSUER', `must be an absolute URL, got ${JSON.stringify(issuerText)}`);
+  const provider = ssoProxy ? undefined : parseProvider(get, required, allowInsecureIssuer);
+  if (ssoProxy && get('OIDC_CLIENT_SECRET')) {
+    // A secret the sidecar never uses is one more place it can leak from.
+    throw new ConfigError('OIDC_CLIENT_SECRET', 'is not used with LOGIN_MODE=sso-proxy (only the SSO server talks to the provider): remove it from this environment');
   }
-  if (issuer.protocol !== 'https:' && !(issuer.protocol === 'http:' && (isLoopback(issuer.hostname) || allowInsecureIssuer))) {
-    throw new ConfigError('OIDC_ISSUER', `must be https (http only for localhost, or with ALLOW_INSECURE_ISSUER=true), got ${issuer.protocol}`);
-  }
-  if (issuer.search || issuer.hash || issuer.username || issuer.password) {
-    throw new ConfigError('OIDC_ISSUER', 'must not carry a query, fragment or credentials');
-  }
-
-  const clientId = required('OIDC_CLIENT_ID');
-  if (!/^[\x21-\x7e]{1,256}$/.test(clientId)) throw new ConfigError('OIDC_CLIENT_ID', 'must be 1–256 printable ASCII characters');
-  const clientSecret = get('OIDC_CLIENT_SECRET');
 
   const scopes = get('OIDC_SCOPES')!.split(/\s+/).filter(Boolean);
   if (!scopes.includes('openid')) throw new ConfigError('OIDC_SCOPES', `must include openid, got ${JSON.stringify(scopes.join(' '))}`);
@@ -478,6 +548,20 @@ export function loadConfig(env: Record<string, string | undefined>, argv: readon
       throw new ConfigError('COGNITO_LOGOUT_URL', 'must be https (http only for localhost)');
     }
   }
+
+  const acrValues = get('OIDC_ACR_VALUES')?.trim() || undefined;
+  if (acrValues !== undefined && !/^[\x21\x23-\x5b\x5d-\x7e]{1,256}$/.test(acrValues)) {
+    throw new ConfigError('OIDC_ACR_VALUES', `must be one acr value (printable ASCII, no space, quote or backslash), got ${JSON.stringify(acrValues)}`);
+  }
+  const loginRateLimit = {
+    // Wonderwall's default where Wonderwall's semantics are promised; ext-authz keeps its own
+    // behaviour unless asked (a test or tool that logs one browser in many times is no loop).
+    enabled: parseBoolean('LOGIN_RATE_LIMIT', get('LOGIN_RATE_LIMIT') ?? String(mode !== 'ext-authz')),
+    logins: parseCount('LOGIN_RATE_LIMIT_LOGINS', get('LOGIN_RATE_LIMIT_LOGINS')!, 1, 1000),
+    windowMs: parseDuration('LOGIN_RATE_LIMIT_WINDOW', get('LOGIN_RATE_LIMIT_WINDOW')!),
+  };
+  if (loginRateLimit.windowMs < 100 || loginRateLimit.windowMs > 3_600_000) throw new ConfigError('LOGIN_RATE_LIMIT_WINDOW', 'must be from 100ms to 1h');
+  const callbackRetries = parseCount('CALLBACK_RETRIES', get('CALLBACK_RETRIES')!, 0, 10);
 
   const idTokenHint = oneOf<IdTokenHintMode>('LOGOUT_ID_TOKEN_HINT', get('LOGOUT_ID_TOKEN_HINT')!, ['query', 'post', 'omit']);
 
@@ -506,13 +590,14 @@ export function loadConfig(env: Record<string, string | undefined>, argv: readon
   if (cookieName.startsWith('__Host-') && !cookieSecure) throw new ConfigError('SESSION_COOKIE_NAME', '__Host- cookies need an https APP_ORIGIN');
 
   const sso = mode === 'sso-server' ? parseSso(get, appOrigin, cookieName) : undefined;
+  const ssoServerUrl = ssoProxy ? parseSsoProxy(get, storeKind) : undefined;
 
   const checkPathPrefix = get('CHECK_PATH_PREFIX') ?? '';
   if (checkPathPrefix && !/^\/[A-Za-z0-9._~\-/]*[^/]$/.test(checkPathPrefix)) {
     throw new ConfigError('CHECK_PATH_PREFIX', `must be empty or a path like /ext-authz (no trailing slash), got ${JSON.stringify(checkPathPrefix)}`);
   }
 
-  return {
+  const settings: Omit<LoginConfig, 'issuer' | 'clientId' | 'clientSecret'> = {
     mode,
     ingresses,
     upstream,
@@ -520,10 +605,10 @@ export function loadConfig(env: Record<string, string | undefined>, argv: readon
     upstreamIdToken: { include: parseBoolean('UPSTREAM_INCLUDE_ID_TOKEN', get('UPSTREAM_INCLUDE_ID_TOKEN')!), header: idTokenHeader },
     trustedProxies,
     appOrigin,
-    issuer,
-    clientId,
-    clientSecret,
     scopes,
+    acrValues,
+    loginRateLimit,
+    callbackRetries,
     logoutMode,
     cognitoLogoutUrl,
     idTokenHint,
@@ -541,10 +626,12 @@ export function loadConfig(env: Record<string, string | undefined>, argv: readon
     cookieSecure,
     cookieDomain: sso?.domain,
     sso,
+    ssoServerUrl,
     checkPathPrefix,
     providerTimeoutMs,
     discoveryRetry: { initialMs: 500, maxMs: 30_000 },
     logLevel: oneOf('LOG_LEVEL', get('LOG_LEVEL')!, ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     allowInsecureIssuer,
   };
+  return provider ? { ...settings, ...provider } : withoutProvider(settings);
 }

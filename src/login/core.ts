@@ -2,6 +2,8 @@
 // (refreshing its tokens under a lock when due), start and finish logins, end sessions. The
 // ext_authz HTTP layer (http.ts) maps these outcomes to responses; the planned reverse-proxy
 // sidecar and SSO modes reuse the same core with other HTTP layers.
+import { canonicalLevel, idTokenAcr, meetsLevel } from './acr.ts';
+import { CALLBACK_RETRY_COOKIE } from './callback-retry.ts';
 import type { LoginConfig } from './config.ts';
 import { expireCookie, firstCookie, serializeCookie } from './cookies.ts';
 import { digest, randomId } from './crypto.ts';
@@ -10,6 +12,7 @@ import { FlowCookies } from './flow-cookies.ts';
 import type { LoginMetrics } from './metrics.ts';
 import { endpointUrl, endpointsPath, ingressHome, rootIngress, type Ingress } from './ingress.ts';
 import type { EndSession, OidcClient } from './oidc.ts';
+import { LoginRateLimit } from './rate-limit.ts';
 import { relativeRedirects, type RedirectValidator } from './redirect.ts';
 import { Sessions, type Session } from './session.ts';
 import type { SessionStore } from './store/types.ts';
@@ -19,7 +22,7 @@ export interface CoreLogger {
   warn(object: object, message: string): void;
 }
 
-export type DenyReason = 'no_session' | 'invalid_ticket' | 'unknown_session' | 'expired' | 'refresh_rejected' | 'tokens_expired';
+export type DenyReason = 'no_session' | 'invalid_ticket' | 'unknown_session' | 'expired' | 'refresh_rejected' | 'tokens_expired' | 'insufficient_level';
 
 export type Authentication =
   | { kind: 'allow'; session: Session; setCookies: string[] }
@@ -59,6 +62,8 @@ export class LoginCore {
   readonly #root: Ingress;
   /** Refreshes in flight in this process, by store key: concurrent checks share one. */
   readonly #inflight = new Map<string, Promise<Session>>();
+  readonly #rateLimit: LoginRateLimit;
+  #warnedUnsupportedLevel = false;
 
   constructor(
     config: LoginConfig,
@@ -76,6 +81,16 @@ export class LoginCore {
       inactivityTimeoutMs: config.inactivityTimeoutMs,
     });
     this.flows = new FlowCookies(config.encryptionKey, config.cookieSecure, config.loginStateMaxAgeMs);
+    this.#rateLimit = new LoginRateLimit(deps.store, config.loginRateLimit);
+  }
+
+  /**
+   * Whether a session meets OIDC_ACR_VALUES (none configured: every session does). One below it
+   * counts as no session for a check, but is kept: the login that raises the level replaces it,
+   * and logout can still end it.
+   */
+  meetsRequiredLevel(session: Session): boolean {
+    return this.config.acrValues === undefined || meetsLevel(this.config.acrValues, session.record.acr);
   }
 
   sessionCookie(session: Session): string {
@@ -91,9 +106,9 @@ export class LoginCore {
     return expireCookie(this.config.cookieName, { path: '/', domain: this.config.cookieDomain, secure: this.config.cookieSecure });
   }
 
-  /** Whether a cookie is the login service's own (session, login state, logout target). */
+  /** Whether a cookie is the login service's own (session, login state, logout target, callback retries). */
   ownsCookie(name: string): boolean {
-    return name === this.config.cookieName || this.flows.owns(name);
+    return name === this.config.cookieName || this.flows.owns(name) || name === CALLBACK_RETRY_COOKIE;
   }
 
   /** The active session behind the cookies, without refreshing; undefined when there is none. */
@@ -133,6 +148,7 @@ export class LoginCore {
       return { kind: 'deny', reason, setCookies: [this.clearSessionCookie()] };
     }
     let session = resolution.session;
+    if (!this.meetsRequiredLevel(session)) return { kind: 'deny', reason: 'insufficient_level', setCookies: [] };
     const before = session.record.refreshedAt;
     try {
       session = await this.ensureFresh(session, now);
@@ -267,20 +283,49 @@ export class LoginCore {
     return [this.clearSessionCookie()];
   }
 
+  /**
+   * The authorization request's parameters: the caller's, plus OIDC_ACR_VALUES as acr_values when
+   * the login names no level (Wonderwall's default level) and the provider advertises it.
+   */
+  #authorizationParams(params: Record<string, string> = {}): Record<string, string> {
+    const required = this.config.acrValues;
+    if (params.acr_values !== undefined || required === undefined) return params;
+    const level = canonicalLevel(required);
+    const supported = this.oidc.supported('acr_values_supported');
+    if (supported?.includes(level)) return { ...params, acr_values: level };
+    if (supported?.includes(required)) return { ...params, acr_values: required };
+    if (!this.#warnedUnsupportedLevel) {
+      this.#warnedUnsupportedLevel = true;
+      this.#logger.warn({ level: required, supported: supported ?? null }, 'OIDC_ACR_VALUES is not in the provider\'s acr_values_supported: logins do not ask for it, and sessions below it count as none');
+    }
+    return params;
+  }
+
   /** The redirect to the provider, and the login-state cookie. */
   async beginLogin(cookies: Array<[string, string]>, redirectRaw: string | null, options: LoginOptions = {}): Promise<Redirect> {
     const ingress = options.ingress ?? this.#root;
     // Fail before the user types a password if the session could not be stored afterwards.
     await this.#store.ping();
+    // A browser that already has a session and comes back to login again and again is in a loop.
+    await this.#rateLimit.count((await this.currentSession(cookies))?.record);
     const target = this.#target(redirectRaw, ingress);
     // The root ingress keeps the provider's registered default; another one has its own callback.
     const redirectUri = this.#isRoot(ingress) ? undefined : endpointUrl(ingress, '/callback');
-    const request = await this.oidc.beginLogin({ redirectUri, params: options.params });
+    const params = this.#authorizationParams(options.params);
+    const request = await this.oidc.beginLogin({ redirectUri, params });
     const cookiePath = endpointsPath(ingress);
     const setCookies = this.flows.prune(cookies, Date.now(), cookiePath);
     setCookies.push(
       this.flows.issueLogin(
-        { state: request.state, nonce: request.nonce, codeVerifier: request.codeVerifier, redirect: target, createdAt: Date.now(), redirectUri },
+        {
+          state: request.state,
+          nonce: request.nonce,
+          codeVerifier: request.codeVerifier,
+          redirect: target,
+          createdAt: Date.now(),
+          redirectUri,
+          ...(params.acr_values !== undefined ? { acr: params.acr_values } : {}),
+        },
         cookiePath,
       ),
     );
@@ -320,10 +365,18 @@ export class LoginCore {
       // The code was not redeemed (provider down, or it refused): the user can only start over.
       throw Object.assign(error as Error, { setCookies, retryUrl });
     }
+    // The level asked for must be the level given (OIDC Core 3.1.2.1: the client checks acr).
+    const acr = idTokenAcr(result.tokens.idToken);
+    if (pending.acr !== undefined && !meetsLevel(pending.acr, acr)) {
+      throw Object.assign(
+        new LoginRejectedError('acr_insufficient', `the identity provider authenticated at level ${acr === undefined ? '(none)' : JSON.stringify(acr)}, below the ${JSON.stringify(pending.acr)} asked for`),
+        { setCookies, retryUrl },
+      );
+    }
     // Logging in again never keeps the old session: it is destroyed and a fresh id issued.
     const old = await this.currentSession(cookies).catch(() => undefined);
     if (old) await this.sessions.destroy(old);
-    const session = await this.sessions.create(result.sub, result.sid, result.tokens);
+    const session = await this.sessions.create(result.sub, result.sid, result.tokens, Date.now(), { acr });
     setCookies.push(this.sessionCookie(session));
     this.#metrics.logins.inc({ result: 'completed' });
     this.#logger.info({ session: digest(session.id).slice(0, 12) }, 'login completed');
@@ -350,6 +403,19 @@ export class LoginCore {
     const endSession: EndSession = provider ? this.oidc.endSession(session?.record.tokens.idToken, postLogout) : { kind: 'none' };
     if (endSession.kind !== 'none') setCookies.push(this.flows.issueLogoutTarget(target, Date.now(), `${endpointsPath(ingress)}/logout`));
     return { setCookies, endSession, target, hadSession: session !== undefined };
+  }
+
+  /**
+   * Front-channel logout: the provider ended its session `sid`; every session here logged in under
+   * it ends too. The refresh tokens are not revoked: their records are sealed with keys only the
+   * browsers hold, and the provider ended the grant behind them itself. Returns how many sessions
+   * the sid listed.
+   */
+  async frontChannelLogout(sid: string): Promise<number> {
+    const ended = await this.sessions.destroyForSid(sid);
+    this.#metrics.logouts.inc({ kind: 'front_channel' });
+    this.#logger.info({ sid: digest(sid).slice(0, 12), sessions: ended }, 'front-channel logout');
+    return ended;
   }
 
   /** The provider sent the browser back: on to the target chosen at logout (checked again). */

@@ -15,6 +15,8 @@ export interface PendingLogin {
   createdAt: number;
   /** The redirect_uri the login was started with (its ingress's callback); absent: APP_ORIGIN's. */
   redirectUri?: string;
+  /** The acr_values the login asked for: the ID token's acr must meet it. */
+  acr?: string;
 }
 
 const LOGIN_PREFIX = 'oc-login-';

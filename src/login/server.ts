@@ -1,5 +1,6 @@
-// Wires the login service together and runs it: store, OIDC client, core, the ext_authz HTTP layer
-// on one port, /metrics and /healthz on another. `startLoginService` is the programmatic entry the
+// Wires the login service together and runs it: store, OIDC client, core, the mode's HTTP layer
+// on one port, /metrics and /healthz on another. sso-proxy has no OIDC client and no core: only the
+// sessions it reads from the shared store. `startLoginService` is the programmatic entry the
 // local harness and the tests use; `main.ts` and `oc-edge login` wrap it for the command line.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -7,9 +8,11 @@ import { pino, type Logger } from 'pino';
 import type { ListenAddress, LoginConfig } from './config.ts';
 import { LoginCore } from './core.ts';
 import { createMetrics, type LoginMetrics } from './metrics.ts';
-import { createMode } from './modes/index.ts';
+import { createMode, ssoProxyMode } from './modes/index.ts';
+import type { ModeHandlers } from './modes/types.ts';
 import { OidcClient } from './oidc.ts';
 import { domainRedirects, relativeRedirects, type RedirectValidator } from './redirect.ts';
+import { Sessions } from './session.ts';
 import { createSessionStore } from './store/create.ts';
 import type { SessionStore } from './store/types.ts';
 
@@ -18,9 +21,10 @@ export interface LoginService {
   url: string;
   /** Base URL of /metrics and /healthz. */
   metricsUrl: string;
-  /** Resolves once the identity provider has been discovered (start retries until it is). */
+  /** Resolves once the identity provider has been discovered (start retries until it is); at once in sso-proxy. */
   ready: Promise<void>;
-  core: LoginCore;
+  /** The relying party; undefined in sso-proxy mode, which has none. */
+  core?: LoginCore;
   metrics: LoginMetrics;
   close(): Promise<void>;
 }
@@ -52,10 +56,61 @@ function closeServer(server: Server): Promise<void> {
   });
 }
 
-/** Each mode's redirect rules: the SSO server's span the domain; the others stay on the app. */
-function redirectsFor(config: LoginConfig): RedirectValidator {
-  if (config.mode === 'sso-server' && config.sso) return domainRedirects(config.appOrigin, config.sso.domain, config.sso.defaultRedirectUrl);
-  return relativeRedirects(config.appOrigin);
+/**
+ * Each mode's redirect rules: the SSO server's span the domain; the others stay on the app — the
+ * SSO proxy's too (relative paths only, grafted onto its ingress: the server gets them absolute).
+ */
+export function redirectsFor(config: LoginConfig): RedirectValidator {
+  switch (config.mode) {
+    case 'sso-server':
+      if (!config.sso) throw new Error('sso-server mode needs SSO_DOMAIN');
+      return domainRedirects(config.appOrigin, config.sso.domain, config.sso.defaultRedirectUrl);
+    case 'sso-proxy':
+    case 'standalone':
+    case 'ext-authz':
+      return relativeRedirects(config.appOrigin);
+  }
+}
+
+/** What runs on the main port, and what /healthz and the start log need to know of it. */
+interface Running {
+  mode: ModeHandlers;
+  ready: Promise<void>;
+  core?: LoginCore;
+  /** undefined: this mode talks to no provider (sso-proxy). */
+  providerReady(): boolean | undefined;
+  /** Where sessions come from, for the start log. */
+  source: Record<string, string>;
+  stop(): void;
+}
+
+function relyingParty(config: LoginConfig, store: SessionStore, metrics: LoginMetrics, logger: Logger): Running {
+  const oidc = new OidcClient(
+    config,
+    { info: (message) => logger.info(message), warn: (message) => logger.warn(message) },
+    (up) => metrics.providerUp.set(up ? 1 : 0),
+  );
+  const core = new LoginCore(config, { store, oidc, metrics, logger, redirects: redirectsFor(config) });
+  oidc.start();
+  return {
+    mode: createMode({ config, core, metrics, logger }),
+    ready: oidc.ready,
+    core,
+    providerReady: () => oidc.isReady,
+    source: { issuer: config.issuer.href },
+    stop: () => oidc.close(),
+  };
+}
+
+function ssoProxy(config: LoginConfig, store: SessionStore, metrics: LoginMetrics, logger: Logger): Running {
+  const sessions = new Sessions(store, config.encryptionKey, config.cookieName, { maxAgeMs: config.sessionMaxAgeMs, inactivityTimeoutMs: config.inactivityTimeoutMs });
+  return {
+    mode: ssoProxyMode({ config, sessions, redirects: redirectsFor(config), metrics, logger }),
+    ready: Promise.resolve(),
+    providerReady: () => undefined,
+    source: { ssoServer: config.ssoServerUrl?.href ?? '' },
+    stop: () => undefined,
+  };
 }
 
 export async function startLoginService(config: LoginConfig, options: StartOptions = {}): Promise<LoginService> {
@@ -65,17 +120,10 @@ export async function startLoginService(config: LoginConfig, options: StartOptio
   }
   const metrics = createMetrics();
   const store = options.store ?? (await createSessionStore(config.store, { metrics, logger, readyTimeoutMs: options.storeReadyTimeoutMs ?? 3000 }));
-  const oidc = new OidcClient(
-    config,
-    { info: (message) => logger.info(message), warn: (message) => logger.warn(message) },
-    (up) => metrics.providerUp.set(up ? 1 : 0),
-  );
-  const core = new LoginCore(config, { store, oidc, metrics, logger, redirects: redirectsFor(config) });
-  oidc.start();
-
-  const mode = createMode({ config, core, metrics, logger });
-  // No requestTimeout in standalone: a proxied upload or a long poll may take as long as the app lets it.
-  const requestTimeout = config.mode === 'standalone' ? 0 : 30_000;
+  const running = config.mode === 'sso-proxy' ? ssoProxy(config, store, metrics, logger) : relyingParty(config, store, metrics, logger);
+  const { mode } = running;
+  // No requestTimeout in the sidecars: a proxied upload or a long poll may take as long as the app lets it.
+  const requestTimeout = config.mode === 'standalone' || config.mode === 'sso-proxy' ? 0 : 30_000;
   const server = createServer({ requestTimeout, headersTimeout: 10_000, maxHeaderSize: 32 * 1024 }, mode.request);
   if (mode.upgrade) server.on('upgrade', mode.upgrade);
   server.keepAliveTimeout = 65_000;
@@ -87,14 +135,15 @@ export async function startLoginService(config: LoginConfig, options: StartOptio
         () => res.writeHead(500).end(),
       );
     } else if (path === '/healthz') {
-      const providerReady = oidc.isReady;
+      const providerReady = running.providerReady();
       store!.ping().then(
         () => true,
         () => false,
       ).then((storeUp) => {
-        const ok = providerReady && storeUp;
+        const ok = providerReady !== false && storeUp;
         res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-        res.end(JSON.stringify({ status: ok ? 'ok' : 'unavailable', provider: providerReady ? 'ok' : 'unreachable', store: storeUp ? 'ok' : 'unreachable' }));
+        const provider = providerReady === undefined ? {} : { provider: providerReady ? 'ok' : 'unreachable' };
+        res.end(JSON.stringify({ status: ok ? 'ok' : 'unavailable', ...provider, store: storeUp ? 'ok' : 'unreachable' }));
       });
     } else {
       res.writeHead(404).end();
@@ -107,24 +156,24 @@ export async function startLoginService(config: LoginConfig, options: StartOptio
     url = await listen(server, config.listen);
     metricsUrl = await listen(metricsServer, config.metricsListen);
   } catch (error) {
-    oidc.close();
+    running.stop();
     mode.close?.();
     await Promise.all([closeServer(server), closeServer(metricsServer)]);
     if (!options.store) await store.close();
     throw error;
   }
-  logger.info({ url, metricsUrl, mode: config.mode, store: store.kind, issuer: config.issuer.href, appOrigin: config.appOrigin }, 'login service listening');
+  logger.info({ url, metricsUrl, mode: config.mode, store: store.kind, ...running.source, appOrigin: config.appOrigin }, 'login service listening');
 
   let closed: Promise<void> | undefined;
   return {
     url,
     metricsUrl,
-    ready: oidc.ready,
-    core,
+    ready: running.ready,
+    core: running.core,
     metrics,
     close() {
       closed ??= (async () => {
-        oidc.close();
+        running.stop();
         mode.close?.();
         await Promise.all([closeServer(server), closeServer(metricsServer)]);
         if (!options.store) await store!.close();

@@ -11,7 +11,10 @@ import type { SessionStore } from './store/types.ts';
 export interface SessionRecord {
   v: 1;
   sub: string;
+  /** The provider's session id (ID token `sid`): indexed, for front-channel logout. */
   sid?: string;
+  /** The ID token's `acr` at login: the level the user authenticated at. */
+  acr?: string;
   createdAt: number;
   /** Absolute end: createdAt + SESSION_MAX_AGE. */
   endsAt: number;
@@ -48,6 +51,17 @@ export interface SessionPolicy {
   inactivityTimeoutMs: number;
 }
 
+/** What the sid index may name: only session records (a corrupted index cannot delete other keys). */
+const SESSION_STORE_KEY = /^session:[A-Za-z0-9_-]{1,128}$/;
+
+/**
+ * The index of a provider session's local sessions. Keyed by a digest, so a sid (chosen by the
+ * provider, of any shape) never becomes part of a store key; each login under it adds its session.
+ */
+export function sidIndexKey(sid: string): string {
+  return `sid:${digest(sid)}`;
+}
+
 const ID_BYTES = 16;
 const KEY_BYTES = 32;
 /**
@@ -80,18 +94,21 @@ export class Sessions {
   }
 
   /** A new session with a fresh random id (never derived from or reusing an old one). */
-  async create(sub: string, sid: string | undefined, tokens: TokenSet, now = Date.now()): Promise<Session> {
+  async create(sub: string, sid: string | undefined, tokens: TokenSet, now = Date.now(), extra: { acr?: string } = {}): Promise<Session> {
     const id = randomBytes(ID_BYTES);
     const idText = id.toString('base64url');
     const session: Session = {
       id: idText,
       key: randomBytes(KEY_BYTES),
       storeKey: `session:${digest(id)}`,
-      record: { v: 1, sub, sid, createdAt: now, endsAt: now + this.#policy.maxAgeMs, refreshedAt: now, tokens },
+      record: { v: 1, sub, sid, ...(extra.acr !== undefined ? { acr: extra.acr } : {}), createdAt: now, endsAt: now + this.#policy.maxAgeMs, refreshedAt: now, tokens },
       lastActiveAt: now,
     };
     await this.save(session, now);
     await this.#recordActivity(session, now);
+    // Indexed after the record exists: a front-channel logout racing this login either finds the
+    // session or comes before it was listed — never lists a session that is not there yet.
+    if (sid !== undefined) await this.#store.addToSet(sidIndexKey(sid), session.storeKey, this.#policy.maxAgeMs);
     return session;
   }
 
@@ -198,7 +215,24 @@ export class Sessions {
   }
 
   async destroy(session: Session): Promise<void> {
-    await this.#store.delete(session.storeKey);
-    if (this.#policy.inactivityTimeoutMs > 0) await this.#store.delete(this.#activityKey(session.storeKey));
+    await this.#deleteKeys(session.storeKey);
+    if (session.record.sid !== undefined) await this.#store.removeFromSet(sidIndexKey(session.record.sid), session.storeKey);
+  }
+
+  async #deleteKeys(storeKey: string): Promise<void> {
+    await this.#store.delete(storeKey);
+    if (this.#policy.inactivityTimeoutMs > 0) await this.#store.delete(this.#activityKey(storeKey));
+  }
+
+  /**
+   * Ends every session logged in under the provider session `sid` (front-channel logout); the
+   * number of sessions the index listed (some may have expired already).
+   */
+  async destroyForSid(sid: string): Promise<number> {
+    const key = sidIndexKey(sid);
+    const storeKeys = (await this.#store.setMembers(key)).filter((member) => SESSION_STORE_KEY.test(member));
+    for (const storeKey of storeKeys) await this.#deleteKeys(storeKey);
+    await this.#store.delete(key);
+    return storeKeys.length;
   }
 }

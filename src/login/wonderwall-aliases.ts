@@ -27,6 +27,10 @@ export const WONDERWALL_ALIASES: readonly Alias[] = [
     // Wonderwall's list is comma separated and adds to openid.
     translate: (value) => ['openid', ...value.split(',').map((scope) => scope.trim()).filter((scope) => scope && scope !== 'openid')].join(' '),
   },
+  { wonderwall: 'WONDERWALL_OPENID_ACR_VALUES', ours: 'OIDC_ACR_VALUES' },
+  { wonderwall: 'WONDERWALL_RATELIMIT_ENABLED', ours: 'LOGIN_RATE_LIMIT' },
+  { wonderwall: 'WONDERWALL_RATELIMIT_LOGINS', ours: 'LOGIN_RATE_LIMIT_LOGINS' },
+  { wonderwall: 'WONDERWALL_RATELIMIT_WINDOW', ours: 'LOGIN_RATE_LIMIT_WINDOW' },
   { wonderwall: 'WONDERWALL_INGRESS', ours: 'INGRESS' },
   { wonderwall: 'WONDERWALL_UPSTREAM_HOST', ours: 'UPSTREAM_URL', translate: (value) => (/^https?:\/\//.test(value) ? value : `http://${value}`) },
   { wonderwall: 'WONDERWALL_AUTO_LOGIN', ours: 'AUTO_LOGIN' },
@@ -49,6 +53,9 @@ export const WONDERWALL_ALIASES: readonly Alias[] = [
   { wonderwall: 'WONDERWALL_SESSION_INACTIVITY', ours: 'SESSION_INACTIVITY_TIMEOUT', translate: (value) => (/^true$/i.test(value) ? '30m' : undefined) },
   { wonderwall: 'WONDERWALL_LOG_LEVEL', ours: 'LOG_LEVEL' },
   { wonderwall: 'WONDERWALL_SSO_SESSION_COOKIE_NAME', ours: 'SESSION_COOKIE_NAME' },
+  { wonderwall: 'WONDERWALL_SSO_SERVER_URL', ours: 'SSO_SERVER_URL' },
+  { wonderwall: 'WONDERWALL_SSO_DOMAIN', ours: 'SSO_DOMAIN' },
+  { wonderwall: 'WONDERWALL_SSO_SERVER_DEFAULT_REDIRECT_URL', ours: 'SSO_DEFAULT_REDIRECT_URL' },
   {
     wonderwall: 'WONDERWALL_SSO_ENABLED',
     ours: 'LOGIN_MODE',

@@ -19,9 +19,9 @@ describe('LOGIN_MODE and standalone settings', () => {
     assert.deepEqual(config.upstreamIdToken, { include: false, header: 'x-id-token' });
   });
 
-  it('needs UPSTREAM_URL in standalone, and refuses the modes not built yet', () => {
+  it('needs UPSTREAM_URL in standalone and sso-proxy, and refuses unknown modes', () => {
     refused({ ...BASE, LOGIN_MODE: 'standalone' }, 'UPSTREAM_URL');
-    refused({ ...BASE, LOGIN_MODE: 'sso-proxy' }, 'LOGIN_MODE');
+    refused({ ...BASE, LOGIN_MODE: 'sso-proxy' }, 'UPSTREAM_URL');
     refused({ ...BASE, LOGIN_MODE: 'proxy' }, 'LOGIN_MODE');
     const config = loadConfig({ ...BASE, LOGIN_MODE: 'standalone', UPSTREAM_URL: 'http://127.0.0.1:8080' });
     assert.equal(config.upstream?.origin, 'http://127.0.0.1:8080');

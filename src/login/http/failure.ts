@@ -4,6 +4,7 @@ import type { ServerResponse } from 'node:http';
 import { randomId } from '../crypto.ts';
 import { LoginRejectedError, ProviderUnavailableError } from '../errors.ts';
 import { errorPage } from '../pages.ts';
+import { LoginRateLimitedError } from '../rate-limit.ts';
 import { StoreUnavailableError } from '../store/types.ts';
 import type { HttpContext } from './context.ts';
 import { HttpError, failureExtras } from './errors.ts';
@@ -29,6 +30,9 @@ function describe(error: unknown): Described {
     };
   }
   if (error instanceof LoginRejectedError) return { status: 400, code: error.code, title: 'Login failed', message: error.message };
+  if (error instanceof LoginRateLimitedError) {
+    return { status: 429, code: error.code, title: 'Too many sign-ins', message: 'You were sent to sign in many times in a row. Please wait a few seconds and try again.' };
+  }
   if (error instanceof HttpError) return { status: error.status, code: error.code, title: 'Request refused', message: error.message };
   return { status: 500, code: 'internal_error', title: 'Login failed', message: 'Something went wrong on our side.' };
 }
@@ -51,7 +55,9 @@ export function answerFailure(ctx: HttpContext, res: ServerResponse, error: unkn
     return sendJson(res, 405, { error: error.code }, [], { allow: error.allow.join(', ') });
   }
   const extras = error instanceof HttpError ? { setCookies: error.setCookies, retryUrl: error.retryUrl } : failureExtras(error);
-  if (error instanceof LoginRejectedError || (scope.loginStep && error instanceof ProviderUnavailableError)) ctx.metrics.logins.inc({ result: error.code });
+  if (error instanceof LoginRejectedError || error instanceof LoginRateLimitedError || (scope.loginStep && error instanceof ProviderUnavailableError)) {
+    ctx.metrics.logins.inc({ result: error.code });
+  }
   const retryUrl = extras.retryUrl ?? (scope.loginStep ? scope.freshLogin : undefined);
   const described = describe(error);
   if (error instanceof StoreUnavailableError) ctx.metrics.storeErrors.inc();
@@ -60,5 +66,6 @@ export function answerFailure(ctx: HttpContext, res: ServerResponse, error: unkn
   if (described.status >= 500) ctx.logger.error({ correlationId, code: described.code, reason }, 'request failed');
   else ctx.logger.warn({ correlationId, code: described.code, reason }, 'request refused');
   const page = errorPage(described.title, described.message, correlationId, scope.home, retryUrl);
-  sendPage(res, described.status, page, extras.setCookies, described.status === 503 ? { 'retry-after': '5' } : {});
+  const retryAfter = error instanceof LoginRateLimitedError ? String(error.retryAfterSeconds) : described.status === 503 ? '5' : undefined;
+  sendPage(res, described.status, page, extras.setCookies, retryAfter ? { 'retry-after': retryAfter } : {});
 }

@@ -1,9 +1,12 @@
-// LOGIN_MODE → the HTTP layer the server runs on the core.
+// LOGIN_MODE → the HTTP layer the server runs. The relying-party modes run on the core; sso-proxy
+// has no core (no OIDC client) and is built by the server from the sessions it reads (sso-proxy.ts).
 import type { HttpContext } from '../http/context.ts';
 import { extAuthzMode } from './ext-authz.ts';
 import { ssoServerMode } from './sso-server.ts';
 import { standaloneMode } from './standalone.ts';
 import type { ModeHandlers } from './types.ts';
+
+export { ssoProxyMode, type SsoProxyContext } from './sso-proxy.ts';
 
 export function createMode(ctx: HttpContext): ModeHandlers {
   switch (ctx.config.mode) {
@@ -13,8 +16,7 @@ export function createMode(ctx: HttpContext): ModeHandlers {
       return extAuthzMode(ctx);
     case 'sso-server':
       return ssoServerMode(ctx);
-    default:
-      // loadConfig refuses the modes this build does not serve; this is the same refusal.
-      throw new Error(`LOGIN_MODE=${ctx.config.mode} is not available in this build`);
+    case 'sso-proxy':
+      throw new Error('LOGIN_MODE=sso-proxy has no LoginCore: start it with ssoProxyMode');
   }
 }

@@ -10,6 +10,8 @@ export const DEFAULT_MEMORY_MAX_ENTRIES = 100_000;
 
 interface Entry {
   value: string;
+  /** Set entries (indexes) only. */
+  members?: Set<string>;
   expiresAt: number;
 }
 
@@ -66,6 +68,35 @@ export class MemoryStore implements SessionStore {
   async deleteIfEquals(key: string, value: string): Promise<boolean> {
     if (this.#live(key, false)?.value !== value) return false;
     this.#entries.delete(key);
+    return true;
+  }
+
+  async addToSet(key: string, member: string, ttlMs: number): Promise<void> {
+    const expiresAt = Date.now() + Math.max(1, ttlMs);
+    const entry = this.#live(key);
+    if (entry?.members) {
+      entry.members.add(member);
+      entry.expiresAt = Math.max(entry.expiresAt, expiresAt);
+      return;
+    }
+    this.#entries.set(key, { value: '', members: new Set([member]), expiresAt });
+  }
+
+  async setMembers(key: string): Promise<string[]> {
+    return [...(this.#live(key)?.members ?? [])];
+  }
+
+  async removeFromSet(key: string, member: string): Promise<void> {
+    const entry = this.#live(key, false);
+    if (!entry?.members) return;
+    entry.members.delete(member);
+    if (entry.members.size === 0) this.#entries.delete(key);
+  }
+
+  async takeAttempt(key: string, limit: number, windowMs: number): Promise<boolean> {
+    const count = Number(this.#live(key, false)?.value ?? 0);
+    if (count >= limit) return false;
+    this.#entries.set(key, { value: String(count + 1), expiresAt: Date.now() + Math.max(1, windowMs) });
     return true;
   }
 

@@ -12,6 +12,20 @@ export interface SessionStore {
   delete(key: string): Promise<void>;
   /** Deletes only if the value still matches (releasing a lock we own). */
   deleteIfEquals(key: string, value: string): Promise<boolean>;
+  /**
+   * Adds `member` to the set at `key` (an index, e.g. a provider session's local sessions); the set
+   * lives at least `ttlMs` from now, never shorter than it already did.
+   */
+  addToSet(key: string, member: string, ttlMs: number): Promise<void>;
+  /** The members of the set at `key` (none when it is absent). */
+  setMembers(key: string): Promise<string[]>;
+  removeFromSet(key: string, member: string): Promise<void>;
+  /**
+   * Counts one attempt at `key` within a sliding window: true (counted) while fewer than `limit`
+   * are in it, false (not counted) once `limit` are. Every counted attempt restarts the window, so
+   * the count is forgotten `windowMs` after the last one (Wonderwall's login rate limit).
+   */
+  takeAttempt(key: string, limit: number, windowMs: number): Promise<boolean>;
   /** Rejects when the store is unusable. */
   ping(): Promise<void>;
   close(): Promise<void>;
