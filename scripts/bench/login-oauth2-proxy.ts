@@ -20,6 +20,23 @@ export function locateOauth2Proxy(): { path?: string; missing?: string } {
   return existsSync(path) ? { path } : { missing: `oauth2-proxy ${OAUTH2_PROXY_VERSION} not installed at ${path} (run \`${INSTALL_COMMAND}\`)` };
 }
 
+/**
+ * Its configuration besides addresses and secrets: the defaults otherwise (GOMAXPROCS = every
+ * core, no cookie refresh), sessions in Redis, and its three loggers off — our service logs at warn
+ * in the bench, and oauth2-proxy's per-request and auth lines would cost it a write per check.
+ */
+export const OAUTH2_PROXY_BENCH_FLAGS = [
+  '--provider=oidc',
+  '--code-challenge-method=S256',
+  '--skip-provider-button',
+  '--email-domain=*',
+  '--upstream=static://200',
+  '--session-store-type=redis',
+  '--request-logging=false',
+  '--auth-logging=false',
+  '--standard-logging=false',
+].join(' ');
+
 export interface Oauth2Proxy {
   url: string;
   /** Logs in through the provider and returns the Cookie header carrying oauth2-proxy's session. */
@@ -40,23 +57,14 @@ export async function startOauth2Proxy(options: Oauth2ProxyOptions): Promise<Oau
   const url = `http://127.0.0.1:${port}`;
   const args = [
     `--http-address=127.0.0.1:${port}`,
-    '--provider=oidc',
     `--oidc-issuer-url=${options.provider.issuer}`,
     `--client-id=${options.provider.client.clientId}`,
     // The secret reaches the child's argv only (never a log): the same as a config file on disk.
     `--client-secret=${options.provider.client.clientSecret}`,
     `--redirect-url=${options.appOrigin}/oauth2/callback`,
-    '--code-challenge-method=S256',
-    '--skip-provider-button',
-    '--email-domain=*',
-    '--upstream=static://200',
     `--cookie-secret=${randomBytes(16).toString('hex')}`,
-    '--session-store-type=redis',
     `--redis-connection-url=${options.redisUrl}`,
-    // Our service logs at warn in the bench; oauth2-proxy's per-request logs would cost it.
-    '--request-logging=false',
-    '--auth-logging=false',
-    '--standard-logging=false',
+    ...OAUTH2_PROXY_BENCH_FLAGS.split(' '),
   ];
   const child: ChildProcess = spawn(options.binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';

@@ -2,25 +2,24 @@
 // latency — one replica on the memory store, one on Redis, three replicas on one Redis, and one on
 // a Sentinel group while its master is killed — next to a bare Node HTTP server answering 200 and
 // oauth2-proxy on the same Redis, all in the same run with the same load generator
-// (login-load.ts), so the figures say what the check costs over Node's own HTTP handling and
+// (login-load.ts: wrk), so the figures say what the check costs over Node's own HTTP handling and
 // against the peer users would pick instead. A real login (oidc-provider, the whole code flow)
 // makes every session; every Redis is a real redis-server on an ephemeral port.
 //
-// The three replicas run in this process, on its one event loop: that case measures sessions
-// shared through one Redis across replicas (a cookie from one honoured by all), not scale-out CPU.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { cpus } from 'node:os';
+// Every server under load is its own process, started as in production: our service through
+// src/login/main.ts with env config (login-process.ts), the bare server as a child `node`,
+// oauth2-proxy as its binary. This process only starts them, logs in and reads wrk's summaries, so
+// no side shares an event loop with the load generator or with the bench.
+import { cpus, loadavg } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { pino } from 'pino';
 import { Browser } from '../../fixtures/browser.ts';
 import { relyingPartyEnv, startOidcTestProvider, type OidcTestProvider } from '../../fixtures/oidc-provider.ts';
 import { startRedisServer, type RedisServer } from '../../fixtures/redis-server.ts';
 import { startSentinelGroup, type SentinelGroup } from '../../fixtures/redis-topology.ts';
-import { loadConfig, startLoginService, type LoginService } from '../../src/login/index.ts';
 import { OAUTH2_PROXY_VERSION } from '../lib/envoy/tools.ts';
-import { load, type LoadResult, type LoadTarget } from './login-load.ts';
-import { OAUTH2_PROXY_AUTH_OK, locateOauth2Proxy, startOauth2Proxy, type Oauth2Proxy } from './login-oauth2-proxy.ts';
+import { expectStatus, load, probeFailures, type LoadResult, type LoadTarget } from './login-load.ts';
+import { OAUTH2_PROXY_AUTH_OK, OAUTH2_PROXY_BENCH_FLAGS, locateOauth2Proxy, startOauth2Proxy, type Oauth2Proxy } from './login-oauth2-proxy.ts';
+import { startBareProcess, startLoginProcess, type LoginProcess } from './login-process.ts';
 
 export type LoginBenchCaseName = 'bare-node-200' | 'check-memory' | 'check-redis' | 'check-redis-3-replicas' | 'oauth2-proxy-redis';
 
@@ -33,6 +32,8 @@ export interface LoginBenchCase {
   ratioToBaseline: number;
   /** Responses that were not the success answer (must be 0). */
   errors: number;
+  /** Keep-alive connections wrk held (rounded up to a multiple of the replicas). */
+  connections: number;
 }
 
 export interface LoginFailoverCase {
@@ -64,6 +65,8 @@ export interface LoginBenchResult {
   /** Our checks/s with Redis ≥ oauth2-proxy's. */
   budget?: LoginBenchBudget;
   oauth2ProxyVersion?: string;
+  /** The machine's 1-minute load average when the bench started and ended (it is shared). */
+  loadAverage: { start: number; end: number };
   /** Cases that could not run, with the reason (e.g. redis-server missing). */
   skipped: Record<string, string>;
 }
@@ -73,17 +76,20 @@ export interface LoginBenchOptions {
   onProgress(message: string): void;
   /** Concurrent connections (default 16). */
   connections?: number;
-  /** Measured time per run per case; default fits 5 cases × runs in about 40 s. */
+  /** Measured time per run per case (whole seconds, wrk's unit; default 2 s). */
   durationMs?: number;
+  /** Unmeasured load before each case's first run (default 1 s; 0: none). */
+  warmupMs?: number;
   /** The failover case's window (default 12 s; the master dies a fifth of the way in, at most 2 s). */
   failoverMs?: number;
 }
 
 export const APP = 'https://app.bench';
 export const SESSION_COOKIE = '__Host-oc-session';
-export const WARMUP_MS = 300;
+export const WARMUP_MS = 1000;
 export const DEFAULT_CONNECTIONS = 16;
-const CHECK_PATH = '/organisation/list';
+export const DEFAULT_DURATION_MS = 2000;
+export const CHECK_PATH = '/organisation/list';
 
 /** What a browser's XHR sends to the app: the check parses all of it. */
 export const BROWSER_HEADERS: Readonly<Record<string, string>> = {
@@ -99,25 +105,8 @@ const median = (values: number[]) => {
   return sorted[Math.floor(sorted.length / 2)]!;
 };
 
-export async function startBare(): Promise<{ url: string; server: Server; close(): Promise<void> }> {
-  const server = createServer((_req, res) => {
-    res.writeHead(200, { 'content-length': '0' });
-    res.end();
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    server,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
-}
-
 /** Logs in through the whole code flow and returns the Cookie header (with the usual app noise). */
-export async function loginCookie(service: LoginService): Promise<string> {
+export async function loginCookie(service: { url: string }): Promise<string> {
   const browser = new Browser().route(APP, service.url);
   await browser.navigate(`${APP}/oauth2/login?redirect=/dashboard`, {}, 12, false);
   const cookie = browser.cookies.find((c) => c.name === SESSION_COOKIE);
@@ -125,39 +114,38 @@ export async function loginCookie(service: LoginService): Promise<string> {
   return `_ga=GA1.1.123456789.1700000000; theme=dark; ${cookie.name}=${cookie.value}`;
 }
 
-/** The login service's env for the bench: the provider's relying party, a fixed sealing key. */
+/** The login service's env for the bench: the provider's relying party, a fixed sealing key, logs at warn. */
 export function benchEnv(provider: OidcTestProvider): Record<string, string> {
-  return { ...relyingPartyEnv(provider, APP), ENCRYPTION_KEY: randomBytes(32).toString('base64') };
+  return { ...relyingPartyEnv(provider, APP), ENCRYPTION_KEY: randomBytes(32).toString('base64'), LOG_LEVEL: 'warn' };
 }
 
-// stderr: with --json, stdout carries only the report.
-export const benchLogger = () => pino({ level: 'warn' }, pino.destination(2));
-
 const reason = (error: unknown) => (error instanceof Error ? error.message : String(error));
+const loadNow = () => Number(loadavg()[0]!.toFixed(2));
 
 /** The failover case: checks on a Sentinel group's master, killed (SIGKILL) under load. */
 async function failoverCase(env: Record<string, string>, connections: number, windowMs: number, progress: (m: string) => void): Promise<{ result: LoadResult; recoveredAfterMs: number }> {
   let group: SentinelGroup | undefined;
-  let service: LoginService | undefined;
+  let service: LoginProcess | undefined;
   try {
     group = await startSentinelGroup({ replicas: 1, sentinels: 3, downAfterMs: 1000 });
-    service = await startLoginService(
-      loadConfig({ ...env, SESSION_STORE: 'redis', REDIS_SENTINELS: group.sentinels, REDIS_SENTINEL_NAME: group.name, REDIS_WAIT_REPLICAS: '1' }),
-      { logger: benchLogger() },
-    );
-    await service.ready;
+    service = await startLoginProcess({ ...env, SESSION_STORE: 'redis', REDIS_SENTINELS: group.sentinels, REDIS_SENTINEL_NAME: group.name, REDIS_WAIT_REPLICAS: '1' }, 'login-sentinel');
     const cookie = await loginCookie(service);
+    const target: LoadTarget = { urls: [`${service.url}${CHECK_PATH}`], headers: { ...BROWSER_HEADERS, cookie }, okStatus: 200 };
+    await expectStatus(target);
     const killAfterMs = Math.min(2000, Math.floor(windowMs / 5));
     let killedAt = 0;
+    let measuringAt = 0;
     let kill: Promise<void> = Promise.resolve();
     const activeGroup = group;
-    const result = await load(
-      { urls: [`${service.url}${CHECK_PATH}`], headers: { ...BROWSER_HEADERS, cookie }, okStatus: 200 },
-      {
+    const prober = probeFailures(target);
+    let result: LoadResult;
+    try {
+      result = await load(target, {
         connections,
         durationMs: windowMs,
-        warmupMs: WARMUP_MS,
+        warmupMs: 0,
         onMeasuring: (at) => {
+          measuringAt = at;
           kill = new Promise((resolve, reject) =>
             setTimeout(() => {
               activeGroup
@@ -171,15 +159,18 @@ async function failoverCase(env: Record<string, string>, connections: number, wi
             }, killAfterMs),
           );
         },
-      },
-    );
-    await kill;
-    const windowEnd = killedAt - killAfterMs + windowMs;
+      });
+    } finally {
+      await kill;
+    }
+    const probed = await prober.stop();
+    const windowEnd = measuringAt + windowMs;
     // Still failing in the window's last half second: not recovered (the window was too short).
-    const recoveredAfterMs = result.lastErrorAt === undefined ? 0 : result.lastErrorAt > windowEnd - 500 ? -1 : result.lastErrorAt - killedAt;
+    const lastErrorAt = probed.lastErrorAt;
+    const recoveredAfterMs = lastErrorAt === undefined ? 0 : lastErrorAt > windowEnd - 500 ? -1 : lastErrorAt - killedAt;
     return { result, recoveredAfterMs };
   } finally {
-    await service?.close();
+    await service?.stop();
     await group?.stop();
   }
 }
@@ -187,27 +178,28 @@ async function failoverCase(env: Record<string, string>, connections: number, wi
 export async function benchLogin(options: LoginBenchOptions): Promise<LoginBenchResult> {
   const runs = options.runs;
   const connections = options.connections ?? DEFAULT_CONNECTIONS;
-  const durationMs = options.durationMs ?? Math.max(400, Math.min(1500, Math.floor(40_000 / (5 * runs))));
+  const durationMs = options.durationMs ?? DEFAULT_DURATION_MS;
+  const warmupMs = options.warmupMs ?? WARMUP_MS;
   const failoverMs = options.failoverMs ?? 12_000;
   const progress = options.onProgress;
   const skipped: Record<string, string> = {};
+  const loadAtStart = loadNow();
 
   const provider = await startOidcTestProvider({ appOrigin: APP });
-  const bare = await startBare();
-  const services: LoginService[] = [];
+  const stops: Array<() => Promise<void>> = [];
   let redis: RedisServer | undefined;
   let oauth2Proxy: Oauth2Proxy | undefined;
-  const logger = benchLogger();
   const env = benchEnv(provider);
   try {
+    const bare = await startBareProcess();
+    stops.push(bare.stop);
     const targets: Array<{ name: LoginBenchCaseName } & LoadTarget> = [{ name: 'bare-node-200', urls: [`${bare.url}${CHECK_PATH}`], headers: { ...BROWSER_HEADERS }, okStatus: 200 }];
     const ours = async (name: LoginBenchCaseName, caseEnv: Record<string, string>, replicas = 1) => {
-      const started: LoginService[] = [];
+      const started: LoginProcess[] = [];
       for (let i = 0; i < replicas; i++) {
-        const service = await startLoginService(loadConfig(caseEnv), { logger });
-        services.push(service);
+        const service = await startLoginProcess(caseEnv, replicas > 1 ? `${name}-${i + 1}` : name);
+        stops.push(service.stop);
         started.push(service);
-        await service.ready;
       }
       // One login, on the first replica: the others must honour its cookie through the store.
       const cookie = await loginCookie(started[0]!);
@@ -234,15 +226,16 @@ export async function benchLogin(options: LoginBenchOptions): Promise<LoginBench
         progress(`login bench: skipping oauth2-proxy-redis (${located.missing})`);
       }
     }
+    for (const target of targets) await expectStatus(target);
 
     const samples = new Map<string, LoadResult[]>();
     for (let run = 1; run <= runs; run++) {
       // Interleave the cases within each run so drift on a shared machine hits them alike.
       for (const target of targets) {
-        const result = await load(target, { connections, durationMs, warmupMs: WARMUP_MS });
+        const result = await load(target, { connections, durationMs, warmupMs: run === 1 ? warmupMs : 0 });
         samples.set(target.name, [...(samples.get(target.name) ?? []), result]);
       }
-      progress(`login bench: run ${run}/${runs} done`);
+      progress(`login bench: run ${run}/${runs} done (load average ${loadNow()})`);
     }
     const summarise = (name: LoginBenchCaseName): Omit<LoginBenchCase, 'ratioToBaseline'> => {
       const results = samples.get(name)!;
@@ -252,6 +245,7 @@ export async function benchLogin(options: LoginBenchOptions): Promise<LoginBench
         p50Us: Math.round(median(results.map((r) => r.p50Us))),
         p99Us: Math.round(median(results.map((r) => r.p99Us))),
         errors: results.reduce((sum, r) => sum + r.errors, 0),
+        connections: results[0]!.connections,
       };
     };
     const baseline = summarise('bare-node-200');
@@ -267,6 +261,9 @@ export async function benchLogin(options: LoginBenchOptions): Promise<LoginBench
     const oursRedis = figure('check-redis');
     const budget = theirs && oursRedis ? { ratio: Number((oursRedis / theirs).toFixed(3)), pass: oursRedis >= theirs } : undefined;
 
+    // Stopped before the failover case, so it does not compete with idle-but-resident peers.
+    for (const stop of stops.splice(0)) await stop();
+    await oauth2Proxy?.stop();
     let failover: LoginFailoverCase | undefined;
     if (redis) {
       progress(`login bench: failover case (${failoverMs} ms window, Sentinel: 3 sentinels, master + replica)`);
@@ -287,28 +284,37 @@ export async function benchLogin(options: LoginBenchOptions): Promise<LoginBench
         progress(`login bench: skipping check-sentinel-failover (${reason(error)})`);
       }
     }
-    return { connections, durationMs, runs, cases, ...(failover ? { failover } : {}), ...(budget ? { budget } : {}), ...(oauth2Proxy ? { oauth2ProxyVersion: OAUTH2_PROXY_VERSION } : {}), skipped };
+    return {
+      connections,
+      durationMs: Math.max(1000, Math.round(durationMs / 1000) * 1000),
+      runs,
+      cases,
+      ...(failover ? { failover } : {}),
+      ...(budget ? { budget } : {}),
+      ...(oauth2Proxy ? { oauth2ProxyVersion: OAUTH2_PROXY_VERSION } : {}),
+      loadAverage: { start: loadAtStart, end: loadNow() },
+      skipped,
+    };
   } finally {
-    for (const service of services) await service.close();
+    for (const stop of stops) await stop();
     await oauth2Proxy?.stop();
-    await bare.close();
     await redis?.stop();
     await provider.close();
   }
 }
 
 export function formatLoginBench(result: LoginBenchResult): string {
-  const rows = result.cases.map((c) => [c.name, String(c.checksPerSecond), `${c.ratioToBaseline.toFixed(2)}×`, String(c.p50Us), String(c.p99Us), String(c.errors)]);
+  const rows = result.cases.map((c) => [c.name, String(c.checksPerSecond), `${c.ratioToBaseline.toFixed(2)}×`, String(c.p50Us), String(c.p99Us), String(c.errors), String(c.connections)]);
   if (result.failover) {
     const f = result.failover;
-    rows.push([f.name, String(f.checksPerSecond), `${f.ratioToBaseline.toFixed(2)}×`, String(f.p50Us), String(f.p99Us), String(f.errors)]);
+    rows.push([f.name, String(f.checksPerSecond), `${f.ratioToBaseline.toFixed(2)}×`, String(f.p50Us), String(f.p99Us), String(f.errors), String(result.connections)]);
   }
-  const header = ['case', 'checks/s', 'vs bare', 'p50 µs', 'p99 µs', 'failed'];
+  const header = ['case', 'checks/s', 'vs bare', 'p50 µs', 'p99 µs', 'failed', 'conns'];
   const widths = header.map((h, col) => Math.max(h.length, ...rows.map((r) => r[col]!.length)));
   const line = (cells: string[]) => cells.map((cell, col) => (col === 0 ? cell.padEnd(widths[col]!) : cell.padStart(widths[col]!))).join('  ');
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}`;
   const lines = [
-    `login service ext_authz check, valid session, ${result.connections} keep-alive connections, ${result.durationMs} ms × ${result.runs} runs (median), ${machine}`,
+    `login service ext_authz check, valid session, wrk ${result.connections} keep-alive connections, ${result.durationMs} ms × ${result.runs} runs (median), every server its own process, ${machine}, load average ${result.loadAverage.start} → ${result.loadAverage.end}`,
     line(header),
     line(widths.map((w) => '-'.repeat(w))),
     ...rows.map(line),
@@ -320,8 +326,10 @@ export function formatLoginBench(result: LoginBenchResult): string {
   if (result.budget) {
     const ours = result.cases.find((c) => c.name === 'check-redis')!;
     const theirs = result.cases.find((c) => c.name === 'oauth2-proxy-redis')!;
-    lines.push(`oauth2-proxy ${result.oauth2ProxyVersion}: check-redis ${result.budget.ratio.toFixed(2)}× its checks/s, p50 ${(ours.p50Us / theirs.p50Us).toFixed(2)}×, p99 ${(ours.p99Us / theirs.p99Us).toFixed(2)}×`);
-    lines.push(`${result.budget.pass ? 'PASS' : 'FAIL'}  check-redis checks/s ≥ oauth2-proxy-redis's: ${result.budget.ratio.toFixed(2)}`);
+    lines.push(`oauth2-proxy ${result.oauth2ProxyVersion} (${OAUTH2_PROXY_BENCH_FLAGS}): check-redis ${result.budget.ratio.toFixed(2)}× its checks/s, p50 ${(ours.p50Us / theirs.p50Us).toFixed(2)}×, p99 ${(ours.p99Us / theirs.p99Us).toFixed(2)}×`);
+    lines.push(`${result.budget.pass ? 'PASS' : 'FAIL'}  check-redis checks/s ≥ oauth2-proxy-redis's: ${result.budget.ratio.toFixed(2)} (the budget)`);
+  } else {
+    lines.push('budget: not measured (no oauth2-proxy-redis case)');
   }
   for (const [name, why] of Object.entries(result.skipped)) lines.push(`skipped ${name}: ${why}`);
   return lines.join('\n');
