@@ -19,6 +19,7 @@ interface StartOptions {
   rebuild: boolean;
   quiet: boolean;
   logLevel: string;
+  sso: boolean;
 }
 
 const HELP_AFTER = `
@@ -35,6 +36,7 @@ Examples:
   npm start
   npm start -- --redis redis://127.0.0.1:6379
   npm start -- --membership-check
+  npm start -- --sso      (SSO server, two apps behind SSO proxies, a standalone sidecar: *.localhost URLs)
   npm run tools:install && npm start -- --gateway envoy`;
 
 /** Redis URLs may carry a password: show only scheme, host, port and database. */
@@ -79,6 +81,7 @@ export function register(program: Command): void {
     .option('--rebuild', `build the org-context filter even when ${FILTER_WASM.path} exists`, false)
     .option('--quiet', 'do not print one access-log line per request', false)
     .option('--log-level <level>', 'level of .data/logs/stack.log: debug, info, warn or error', 'info')
+    .option('--sso', 'instead: an SSO server and two apps behind SSO proxies on *.oc.localhost (sessions in Redis: --redis URL, else a redis-server started here) and a standalone sidecar in front of a demo app on app-c.localhost; default ports 4300–4303', false)
     .addHelpText('after', HELP_AFTER)
     .action(async (options: StartOptions) => {
       await start(options);
@@ -95,7 +98,7 @@ async function start(options: StartOptions): Promise<void> {
   const dataDir = isAbsolute(options.dataDir) ? options.dataDir : resolve(process.cwd(), options.dataDir);
   const out = (line: string) => process.stdout.write(`${line}\n`);
 
-  const envoy = options.gateway === 'envoy' ? await findEnvoy() : undefined;
+  const envoy = options.gateway === 'envoy' && !options.sso ? await findEnvoy() : undefined;
 
   // oidc-provider prints development notices with console.warn/info; they belong in the log file,
   // not between the progress lines. Everything else still reaches the console.
@@ -107,6 +110,7 @@ async function start(options: StartOptions): Promise<void> {
       original(...args);
     };
   }
+  if (options.sso) return startSso(options, dataDir, redisUrl, out);
 
   const started = Date.now();
   const seconds = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
@@ -189,6 +193,44 @@ async function start(options: StartOptions): Promise<void> {
   out(`  Sessions: ${redisUrl ? `Redis ${redactUrl(redisUrl)}` : 'in memory'}; gateway: ${envoy ? 'Envoy' : 'built-in'}; membership check ${options.membershipCheck ? 'on' : 'off'}`);
   out(`  Logs: ${stack.logFile}`);
   out('  Ctrl-C stops everything.');
+  out('');
+}
+
+/** `--sso`: src/harness/sso-stack.ts (no gateway, no filter: the login services are the edge). */
+async function startSso(options: StartOptions, dataDir: string, redisUrl: string | undefined, out: (line: string) => void): Promise<void> {
+  if (options.gateway !== 'node' || options.membershipCheck || options.routes) throw new UsageError('--sso runs no gateway: drop --gateway, --membership-check and --routes');
+  const started = Date.now();
+  out('oc-edge start --sso: single sign-on across apps, and a standalone sidecar, on this machine');
+  const { startSsoStack } = await import('../../src/harness/sso-stack.ts');
+  const { ssoSummary } = await import('../../src/harness/sso-summary.ts');
+  const stack = await startSsoStack({
+    dataDir,
+    ports: options.ephemeralPorts ? 'ephemeral' : 'default',
+    ...(redisUrl ? { redisUrl } : {}),
+    logLevel: options.logLevel as 'info',
+    onProgress: (step, detail) => out(`  ✓ ${step.padEnd(20)} ${detail ?? ''}`),
+  }).catch((error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error);
+    if (/EADDRINUSE/.test(message)) throw new UsageError(`a port is already in use (${message.replace(/^.*EADDRINUSE:?\s*/, '')}): is another --sso stack running? Stop it, or use --ephemeral-ports`);
+    throw error;
+  });
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    out('\nstopping …');
+    await stack.close();
+    out('stopped.');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => {
+    if (stopping) process.exit(130);
+    void stop();
+  });
+  process.on('SIGTERM', () => void stop());
+  out(`  ✓ ${'ready'.padEnd(20)} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  out('');
+  for (const line of ssoSummary(stack, redactUrl(stack.redisUrl))) out(line);
   out('');
 }
 

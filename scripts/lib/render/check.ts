@@ -8,6 +8,7 @@ import { COOKIE_SECRET_NAME, SECRETS_ARRAY_KEY } from '../../../src/keys/secret-
 import { K8S, serviceHost } from './manifests.ts';
 import { describe, type K8sObject } from './schema.ts';
 import { EXT_AUTHZ_DEFAULTS, serviceByName } from '../../../src/topology/index.ts';
+import { checkLoginWorkloads, hostnameMatches } from './check-login.ts';
 
 type Obj = K8sObject & { spec?: any; data?: Record<string, string> };
 interface Ref { group?: string; kind?: string; name: string; namespace?: string; sectionName?: string; port?: number }
@@ -47,12 +48,15 @@ export function checkReferences(objects: readonly Obj[], options: CheckOptions):
         problems.push(`${describe(route)}: parentRef ${parent.namespace ?? nsOf(route)}/${parent.name} is not a Gateway here`);
         continue;
       }
-      const listeners = (gateway.spec?.listeners ?? []) as { name: string; allowedRoutes?: any }[];
+      const listeners = (gateway.spec?.listeners ?? []) as { name: string; hostname?: string; allowedRoutes?: any }[];
       const candidates = parent.sectionName ? listeners.filter((l) => l.name === parent.sectionName) : listeners;
       if (candidates.length === 0) problems.push(`${describe(route)}: ${describe(gateway)} has no listener ${parent.sectionName}`);
       for (const listener of candidates) {
         if (!admits(listener.allowedRoutes, nsOf(route), nsOf(gateway), (name) => find('Namespace', name))) {
           problems.push(`${describe(route)}: listener ${listener.name} of ${describe(gateway)} does not admit routes from namespace ${nsOf(route)}`);
+        }
+        for (const hostname of (route.spec?.hostnames ?? []) as string[]) {
+          if (!hostnameMatches(listener.hostname, hostname)) problems.push(`${describe(route)}: hostname ${hostname} is not served by listener ${listener.name} (${listener.hostname}) of ${describe(gateway)}`);
         }
       }
     }
@@ -113,6 +117,7 @@ export function checkReferences(objects: readonly Obj[], options: CheckOptions):
 
   problems.push(...checkPlugin(objects, find));
   problems.push(...checkExtAuthz(objects, options.meshValues));
+  problems.push(...checkLoginWorkloads(objects));
   return problems;
 }
 

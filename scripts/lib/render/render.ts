@@ -5,12 +5,14 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { generatedIstioFiles } from './manifests.ts';
+import { loginWorkloadFiles } from './login-workloads.ts';
 import { envoyFiles } from '../envoy/bootstrap.ts';
 import { PLUGIN_SETTINGS_AS_FILE, pluginSettingsAs } from './plugin-settings-as.ts';
 import { REPO_ROOT } from '../artifacts.ts';
 
 const run = promisify(execFile);
-export const OVERLAYS = ['local', 'production'] as const;
+/** `login-examples`: production plus the login-sidecar and sso components (istio/overlays/login-examples). */
+export const OVERLAYS = ['local', 'production', 'login-examples'] as const;
 
 export async function kustomize(dir: string, kubectl = 'kubectl'): Promise<string> {
   const { stdout } = await run(kubectl, ['kustomize', dir], { maxBuffer: 16 * 1024 * 1024 });
@@ -27,7 +29,7 @@ export function overlayDir(overlay: string, root = REPO_ROOT): string {
  * filter's AssemblyScript list of its settings.
  */
 export function generatedFiles(): Map<string, string> {
-  return new Map([...generatedIstioFiles(), ...envoyFiles(), [PLUGIN_SETTINGS_AS_FILE, pluginSettingsAs()]]);
+  return new Map([...generatedIstioFiles(), ...loginWorkloadFiles(), ...envoyFiles(), [PLUGIN_SETTINGS_AS_FILE, pluginSettingsAs()]]);
 }
 
 /** Generated files whose committed content differs from what the topology produces now. */
