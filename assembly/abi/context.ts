@@ -9,9 +9,6 @@ export class HttpContext {
   onRequestHeaders(headerCount: u32, endOfStream: bool): FilterHeadersStatus {
     return FilterHeadersStatus.Continue;
   }
-
-  /** The stream is over; the context will be dropped (or pooled) after this. */
-  onDone(): void {}
 }
 
 export class RootContext {

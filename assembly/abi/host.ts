@@ -4,6 +4,8 @@
 import {
   proxy_get_buffer_bytes,
   proxy_get_header_map_pairs,
+  proxy_get_header_map_value,
+  proxy_add_header_map_value,
   proxy_get_property,
   proxy_define_metric,
   proxy_increment_metric,
@@ -40,6 +42,14 @@ export function getHeaderPairs(mapType: u32): bool {
   return took(proxy_get_header_map_pairs(mapType, OUT, OUT + 4));
 }
 
+/**
+ * The value of a header into resultData/resultSize; false when absent. Envoy answers with the
+ * first entry only when the name is present several times (e.g. two HTTP/1.1 `cookie` headers).
+ */
+export function getHeaderValue(mapType: u32, name: usize, nameLen: i32): bool {
+  return took(proxy_get_header_map_value(mapType, name, <usize>nameLen, OUT, OUT + 4));
+}
+
 export function getBufferBytes(bufferType: u32, start: u32, maxSize: u32): bool {
   return took(proxy_get_buffer_bytes(bufferType, start, maxSize, OUT, OUT + 4));
 }
@@ -51,6 +61,11 @@ export function getProperty(path: usize, pathLen: i32): bool {
 
 export function replaceHeader(mapType: u32, name: usize, nameLen: i32, value: usize, valueLen: i32): void {
   proxy_replace_header_map_value(mapType, name, <usize>nameLen, value, <usize>valueLen);
+}
+
+/** Adds an entry (a copy already there stays): only for a name known to be absent. */
+export function addHeader(mapType: u32, name: usize, nameLen: i32, value: usize, valueLen: i32): void {
+  proxy_add_header_map_value(mapType, name, <usize>nameLen, value, <usize>valueLen);
 }
 
 export function removeHeader(mapType: u32, name: usize, nameLen: i32): void {

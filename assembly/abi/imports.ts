@@ -66,6 +66,18 @@ export declare function proxy_get_buffer_bytes(bufferType: u32, start: u32, maxS
 export declare function proxy_get_header_map_pairs(mapType: u32, dataOut: usize, sizeOut: usize): u32;
 
 // @ts-ignore: decorator
+@external('env', 'proxy_get_header_map_value')
+export declare function proxy_get_header_map_value(mapType: u32, key: usize, keyLen: usize, valueOut: usize, sizeOut: usize): u32;
+
+// @ts-ignore: decorator
+@external('env', 'proxy_get_header_map_size')
+export declare function proxy_get_header_map_size(mapType: u32, sizeOut: usize): u32;
+
+// @ts-ignore: decorator
+@external('env', 'proxy_add_header_map_value')
+export declare function proxy_add_header_map_value(mapType: u32, key: usize, keyLen: usize, value: usize, valueLen: usize): u32;
+
+// @ts-ignore: decorator
 @external('env', 'proxy_replace_header_map_value')
 export declare function proxy_replace_header_map_value(mapType: u32, key: usize, keyLen: usize, value: usize, valueLen: usize): u32;
 
@@ -84,6 +96,10 @@ export declare function proxy_define_metric(metricType: u32, name: usize, nameLe
 // @ts-ignore: decorator
 @external('env', 'proxy_increment_metric')
 export declare function proxy_increment_metric(metricId: u32, offset: i64): u32;
+
+// @ts-ignore: decorator
+@external('env', 'proxy_record_metric')
+export declare function proxy_record_metric(metricId: u32, value: u64): u32;
 
 // @ts-ignore: decorator
 @external('wasi_snapshot_preview1', 'environ_sizes_get')

@@ -12,6 +12,7 @@ interface BenchOptions {
   seconds: string;
   connections: string;
   soak?: string;
+  cases?: string;
 }
 
 const SUITES = ['filter', 'login', 'envoy'] as const;
@@ -26,6 +27,7 @@ export function register(program: Command): void {
     .option('--only <suite>', `run one suite: ${SUITES.join(' | ')}`)
     .option('--seconds <n>', 'envoy: seconds of load per case segment (whole seconds; a round is noop, case, noop, case, …)', '1')
     .option('--connections <n>', 'envoy: wrk keep-alive connections', '16')
+    .option('--cases <names>', 'envoy: only these cases, comma-separated (`prefix*` allowed; the no-op always runs; the host-call probes, probe-*, only when named)')
     .option('--soak <duration>', 'login: instead of the cases, the Redis case under load for this long (10m, 90s), sampling RSS and heap')
     .action(async (options: BenchOptions) => {
       const runs = Number(options.runs);
@@ -67,7 +69,7 @@ export function register(program: Command): void {
       }
       if (wants('envoy')) {
         const { benchEnvoy, formatEnvoyBench } = await import('../bench/envoy.ts');
-        const envoy = await benchEnvoy({ wasm: options.wasm, rounds: runs, seconds, connections, onProgress: progress });
+        const envoy = await benchEnvoy({ wasm: options.wasm, rounds: runs, seconds, connections, onProgress: progress, ...(options.cases ? { cases: options.cases.split(',').map((c) => c.trim()).filter(Boolean) } : {}) });
         report.envoy = envoy;
         tables.push(formatEnvoyBench(envoy));
       }
