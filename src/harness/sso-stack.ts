@@ -17,8 +17,9 @@ import { loadConfig, startLoginService, type LoginService } from '../login/index
 import { APP_CLIENT_ID } from '../topology/waypoint.ts';
 import type { RunningService } from './common/listen.ts';
 import { startIdentityProvider, type RunningIdentityProvider } from './idp/index.ts';
-import { loadSeed, verifyPassword } from './seed/index.ts';
-import { DEFAULT_DATA_DIR, DEMO_PASSWORDS, type DemoUser } from './stack.ts';
+import { demoUsersOf, type DemoUser } from './demo-users.ts';
+import { loadSeed } from './seed/index.ts';
+import { DEFAULT_DATA_DIR } from './stack.ts';
 import { startDemoApp } from './sso-demo-app.ts';
 import { startHarnessRedis } from './sso-redis.ts';
 import { METRICS_PORT_OFFSET, SSO_DOMAIN, SSO_IDP_PORT, SSO_REDIS_PORT, SSO_SESSION_COOKIE, SSO_SITES, siteOrigin, type SsoSite, type SsoSiteName } from './sso-sites.ts';
@@ -92,22 +93,6 @@ async function waitFor(what: string, url: string, timeoutMs = 20_000): Promise<v
     await new Promise((resolve) => setTimeout(resolve, delay));
     delay = Math.min(delay * 2, 500);
   }
-}
-
-async function demoUsersOf(): Promise<DemoUser[]> {
-  const users: DemoUser[] = [];
-  for (const user of loadSeed()) {
-    const known = DEMO_PASSWORDS[user.email];
-    users.push({
-      email: user.email,
-      password: known && (await verifyPassword(known, user.passwordHash)) ? known : undefined,
-      privilege: user.privilege,
-      // No enrichment Lambda here (no onboarding): the ID token has no userType.
-      userType: undefined,
-      organisations: [...user.organisations],
-    });
-  }
-  return users;
 }
 
 export async function startSsoStack(options: SsoStackOptions = {}): Promise<RunningSsoStack> {
@@ -245,7 +230,8 @@ export async function startSsoStack(options: SsoStackOptions = {}): Promise<Runn
       redisStarted: !options.redisUrl,
       ssoDomain: SSO_DOMAIN,
       sessionCookie: SSO_SESSION_COOKIE,
-      demoUsers: await demoUsersOf(),
+      // No enrichment Lambda here (no onboarding): the ID token has no userType.
+      demoUsers: await demoUsersOf(loadSeed(), () => undefined),
       logFile,
       close: closeAll,
     };

@@ -20,7 +20,8 @@ import { GATEWAY_PORTS, serviceByName, type ServiceName } from '../topology/inde
 import { startIdentityProvider, type RunningIdentityProvider } from './idp/index.ts';
 import { createM2mVerifier, startOnboarding, type RunningOnboarding } from './onboarding/index.ts';
 import { APP_CLIENT_ID, M2M_CLIENT_ID, ONBOARDING_SCOPE } from '../topology/waypoint.ts';
-import { loadSeed, verifyPassword } from './seed/index.ts';
+import { loadSeed } from './seed/index.ts';
+import { demoUsersOf, type DemoUser } from './demo-users.ts';
 import { startDashboard } from './dashboard/index.ts';
 import { onboardingDirectory, startOrganisationBackend } from './organisation-backend/index.ts';
 import { startUserBackend } from './user-backend/index.ts';
@@ -32,17 +33,6 @@ export const DEFAULT_DATA_DIR = join(REPO_ROOT, DATA_DIR);
 /** Onboarding privilege → the `userType` claim the Lambda adds. */
 export const USER_TYPES = { ORG_ADMIN: 'admin', ORG_MEMBER: 'member' };
 export const ORGANISATION_NAMES: Record<string, string> = { 'org-acme': 'Acme Ltd', 'org-globex': 'Globex Corporation' };
-/** The demo seed's passwords (src/harness/seed/users.json holds only their scrypt hashes). */
-export const DEMO_PASSWORDS: Record<string, string> = { 'ada.admin@acme.example': 'admin-demo-1', 'max.member@acme.example': 'member-demo-1' };
-
-export interface DemoUser {
-  email: string;
-  /** Undefined when the seed's hash no longer matches the password known here. */
-  password: string | undefined;
-  privilege: string;
-  userType: string | undefined;
-  organisations: string[];
-}
 
 export interface StackOptions {
   /** Keys, certificates, signing keys and logs live here. Default `.data/` in the repository. */
@@ -347,17 +337,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     }
     progress('healthy', gateway ? 'every part answers' : 'every part but the gateway answers');
 
-    const demoUsers: DemoUser[] = [];
-    for (const user of seed) {
-      const known = DEMO_PASSWORDS[user.email];
-      demoUsers.push({
-        email: user.email,
-        password: known && (await verifyPassword(known, user.passwordHash)) ? known : undefined,
-        privilege: user.privilege,
-        userType: (USER_TYPES as Record<string, string>)[user.privilege],
-        organisations: [...user.organisations],
-      });
-    }
+    const demoUsers = await demoUsersOf(seed, (privilege) => (USER_TYPES as Record<string, string>)[privilege]);
 
     return {
       urls: { app: appOrigin, http: `http://localhost:${ports.http}`, internal: internalUrl, identityProvider: idp.url, login: login.url },

@@ -1,6 +1,6 @@
 // Running the service from a command line: help text from the settings table, signal handling,
 // and exit codes (2: bad configuration, naming the setting).
-import { ConfigError, SETTINGS, loadConfig, type LoginConfig } from './config.ts';
+import { ConfigError, SETTINGS, loadConfig, modeHelpLines, type LoginConfig } from './config.ts';
 import { startLoginService, type LoginService } from './server.ts';
 
 export function usage(command = 'oc-edge login'): string {
@@ -8,10 +8,13 @@ export function usage(command = 'oc-edge login'): string {
     `Usage: ${command} [flags]`,
     '',
     'Runs the login service: the OIDC relying party with server-side sessions and the /oauth2/* endpoints,',
-    'as the Envoy HTTP ext_authz check (--mode ext-authz, the default) or as a reverse-proxy sidecar in',
-    'front of one app (--mode standalone). Configured by environment variables;',
+    'in one of these modes (--mode, LOGIN_MODE). Configured by environment variables;',
     'each non-secret one has a flag, and flags win. Secrets are environment-only.',
     '',
+    'Modes, and the settings each needs:',
+    ...modeHelpLines(),
+    '',
+    'Settings:',
   ];
   for (const setting of SETTINGS) {
     const name = setting.flag ? `--${setting.flag} <value>  (${setting.env})` : `${setting.env}  (environment only)`;

@@ -28,6 +28,25 @@ export type IdTokenHintMode = 'query' | 'post' | 'omit';
 export type StoreKind = 'memory' | 'redis';
 export const LOGIN_MODES = ['ext-authz', 'standalone', 'sso-server', 'sso-proxy'] as const;
 export type LoginMode = (typeof LOGIN_MODES)[number];
+/**
+ * What each mode runs and the settings it cannot start without (`--help`; docs/login.md's
+ * "Configuration per mode" says the same, and a test holds the two together).
+ */
+export const MODE_GUIDE: Readonly<Record<LoginMode, { runs: string; needs: readonly string[] }>> = {
+  'ext-authz': { runs: "the Envoy HTTP ext_authz check and this service's /oauth2 endpoints (the default)", needs: ['APP_ORIGIN', 'OIDC_ISSUER', 'OIDC_CLIENT_ID'] },
+  standalone: { runs: "Wonderwall's default mode: a reverse proxy in front of one app", needs: ['OIDC_ISSUER', 'OIDC_CLIENT_ID', 'UPSTREAM_URL', 'APP_ORIGIN or INGRESS'] },
+  'sso-server': { runs: "Wonderwall's SSO server: the one relying party of a domain, no reverse proxy", needs: ['APP_ORIGIN (on SSO_DOMAIN)', 'OIDC_ISSUER', 'OIDC_CLIENT_ID', 'SSO_DOMAIN', 'SESSION_COOKIE_NAME not __Host-'] },
+  'sso-proxy': {
+    runs: "Wonderwall's SSO proxy: a read-only sidecar in front of one app of the domain, no OIDC client",
+    needs: ['SSO_SERVER_URL', "SESSION_COOKIE_NAME (the server's)", 'SESSION_STORE=redis', 'REDIS_URL (or REDIS_SENTINELS, REDIS_CLUSTER_NODES)', "ENCRYPTION_KEY (the server's)", 'UPSTREAM_URL', 'APP_ORIGIN (on SSO_DOMAIN) or INGRESS', 'no OIDC_CLIENT_SECRET'],
+  },
+};
+
+/** MODE_GUIDE as help text: per mode, what runs and (indented) what it needs. Here, so a help can show it without loading the service. */
+export function modeHelpLines(): string[] {
+  return LOGIN_MODES.flatMap((mode) => [`  ${mode}: ${MODE_GUIDE[mode].runs}`, `      needs ${MODE_GUIDE[mode].needs.join(', ')}`]);
+}
+
 /** The modes this build serves; the others are refused at start with a ConfigError. */
 export const AVAILABLE_MODES: readonly LoginMode[] = ['ext-authz', 'standalone', 'sso-server', 'sso-proxy'];
 
@@ -159,7 +178,7 @@ export const SETTINGS: readonly Setting[] = [
   { env: 'AUTO_LOGIN_IGNORE_PATHS', flag: 'auto-login-ignore-paths', default: '', description: 'standalone: comma-separated path globs exempt from AUTO_LOGIN (* within a segment, ** across); /favicon.ico and /robots.txt always' },
   { env: 'UPSTREAM_INCLUDE_ID_TOKEN', flag: 'upstream-include-id-token', default: 'false', description: 'standalone: also send the ID token to the app in UPSTREAM_ID_TOKEN_HEADER' },
   { env: 'UPSTREAM_ID_TOKEN_HEADER', flag: 'upstream-id-token-header', default: 'x-id-token', description: 'standalone: the ID token header (a client copy is always removed)' },
-  { env: 'SSO_DOMAIN', flag: 'sso-domain', description: 'sso-server: the domain of the apps sharing the session (e.g. example.com, required): the session cookie\'s Domain; redirects and CORS allowed for it and its subdomains' },
+  { env: 'SSO_DOMAIN', flag: 'sso-domain', description: 'sso-server: the domain of the apps sharing the session (e.g. example.com, required): the session cookie\'s Domain; redirects and CORS allowed for it and its subdomains. sso-proxy (optional): APP_ORIGIN must be on it, checked at start' },
   { env: 'SSO_DEFAULT_REDIRECT_URL', flag: 'sso-default-redirect-url', description: 'sso-server: where a login or logout with a missing or refused redirect lands (on SSO_DOMAIN); default APP_ORIGIN/' },
   { env: 'SSO_SERVER_URL', flag: 'sso-server-url', description: 'sso-proxy: the SSO server\'s public http(s) URL, origin and optional path (required), e.g. https://sso.example.com; login and logout are sent there, the session endpoints proxied to it' },
   { env: 'TRUSTED_PROXIES', flag: 'trusted-proxies', default: '', description: 'standalone: comma-separated IPs/CIDRs of the ingress in front; only their X-Forwarded-*/Forwarded headers reach the app' },
@@ -364,12 +383,22 @@ function parseIngresses(value: string | undefined, appOrigin: string): Ingress[]
 
 const DOMAIN = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
+/**
+ * SSO_DOMAIN, when set: a plain DNS name that APP_ORIGIN is on (itself or a subdomain) — the SSO
+ * server's own origin, or an SSO proxy's app, which outside the domain would never get the cookie.
+ */
+function parseSsoDomain(get: Lookup, appOrigin: string, role: string): string | undefined {
+  const domain = (get('SSO_DOMAIN') ?? '').trim().toLowerCase().replace(/^\./, '');
+  if (!domain) return undefined;
+  if (!DOMAIN.test(domain) || domain.length > 253) throw new ConfigError('SSO_DOMAIN', `must be a plain DNS name like example.com, got ${JSON.stringify(domain)}`);
+  if (!inDomain(new URL(appOrigin).hostname, domain)) throw new ConfigError('SSO_DOMAIN', `APP_ORIGIN ${appOrigin} (${role}) must be on ${domain} or a subdomain`);
+  return domain;
+}
+
 /** SSO_DOMAIN and SSO_DEFAULT_REDIRECT_URL: the server's own origin must be inside the domain. */
 function parseSso(get: Lookup, appOrigin: string, cookieName: string): { domain: string; defaultRedirectUrl: string } {
-  const domain = (get('SSO_DOMAIN') ?? '').trim().toLowerCase().replace(/^\./, '');
+  const domain = parseSsoDomain(get, appOrigin, 'the SSO server');
   if (!domain) throw new ConfigError('SSO_DOMAIN', 'is required with LOGIN_MODE=sso-server');
-  if (!DOMAIN.test(domain) || domain.length > 253) throw new ConfigError('SSO_DOMAIN', `must be a plain DNS name like example.com, got ${JSON.stringify(domain)}`);
-  if (!inDomain(new URL(appOrigin).hostname, domain)) throw new ConfigError('SSO_DOMAIN', `APP_ORIGIN ${appOrigin} (the SSO server) must be on ${domain} or a subdomain`);
   if (cookieName.startsWith('__Host-')) throw new ConfigError('SESSION_COOKIE_NAME', '__Host- cookies cannot carry a Domain: pick another name (e.g. __Secure-oc-sso)');
   const fallbackText = get('SSO_DEFAULT_REDIRECT_URL') ?? `${appOrigin}/`;
   const fallback = checkDomainRedirect(fallbackText, domain);
@@ -591,6 +620,8 @@ export function loadConfig(env: Record<string, string | undefined>, argv: readon
 
   const sso = mode === 'sso-server' ? parseSso(get, appOrigin, cookieName) : undefined;
   const ssoServerUrl = ssoProxy ? parseSsoProxy(get, storeKind) : undefined;
+  // Optional for the proxy (it sets no cookie): given, it catches an app outside the domain at start.
+  if (ssoProxy) parseSsoDomain(get, appOrigin, 'the app behind this SSO proxy');
 
   const checkPathPrefix = get('CHECK_PATH_PREFIX') ?? '';
   if (checkPathPrefix && !/^\/[A-Za-z0-9._~\-/]*[^/]$/.test(checkPathPrefix)) {

@@ -81,10 +81,9 @@ interface Running {
   providerReady(): boolean | undefined;
   /** Where sessions come from, for the start log. */
   source: Record<string, string>;
-  stop(): void;
 }
 
-function relyingParty(config: LoginConfig, store: SessionStore, metrics: LoginMetrics, logger: Logger): Running {
+function relyingParty(config: LoginConfig, store: SessionStore, metrics: LoginMetrics, logger: Logger, opened: Opened): Running {
   const oidc = new OidcClient(
     config,
     { info: (message) => logger.info(message), warn: (message) => logger.warn(message) },
@@ -92,13 +91,14 @@ function relyingParty(config: LoginConfig, store: SessionStore, metrics: LoginMe
   );
   const core = new LoginCore(config, { store, oidc, metrics, logger, redirects: redirectsFor(config) });
   oidc.start();
+  // Discovery retries on a timer from here: a mode that fails to build must not leave it running.
+  opened.add(() => oidc.close());
   return {
     mode: createMode({ config, core, metrics, logger }),
     ready: oidc.ready,
     core,
     providerReady: () => oidc.isReady,
     source: { issuer: config.issuer.href },
-    stop: () => oidc.close(),
   };
 }
 
@@ -109,19 +109,47 @@ function ssoProxy(config: LoginConfig, store: SessionStore, metrics: LoginMetric
     ready: Promise.resolve(),
     providerReady: () => undefined,
     source: { ssoServer: config.ssoServerUrl?.href ?? '' },
-    stop: () => undefined,
   };
 }
 
-export async function startLoginService(config: LoginConfig, options: StartOptions = {}): Promise<LoginService> {
-  const logger = options.logger ?? pino({ name: 'login', level: config.logLevel });
-  if (config.encryptionKeyGenerated) {
-    logger.warn('ENCRYPTION_KEY is not set: using a random key, so sessions end when this process does');
+/** What a start has opened, closed once, newest first; a closer that fails is logged, not rethrown. */
+class Opened {
+  readonly #closers: Array<() => unknown> = [];
+  readonly #logger: Logger;
+  #closed: Promise<void> | undefined;
+
+  constructor(logger: Logger) {
+    this.#logger = logger;
   }
-  const metrics = createMetrics();
-  const store = options.store ?? (await createSessionStore(config.store, { metrics, logger, readyTimeoutMs: options.storeReadyTimeoutMs ?? 3000 }));
-  const running = config.mode === 'sso-proxy' ? ssoProxy(config, store, metrics, logger) : relyingParty(config, store, metrics, logger);
+
+  add(close: () => unknown): void {
+    this.#closers.push(close);
+  }
+
+  closeAll(): Promise<void> {
+    this.#closed ??= (async () => {
+      for (const close of this.#closers.reverse()) {
+        try {
+          await close();
+        } catch (error) {
+          this.#logger.warn({ reason: error instanceof Error ? error.message : String(error) }, 'closing the login service: a step failed');
+        }
+      }
+    })();
+    return this.#closed;
+  }
+}
+
+/** The mode on the main port and /metrics, /healthz on the other, each registered in `opened` as it is made. */
+async function serve(config: LoginConfig, store: SessionStore, metrics: LoginMetrics, logger: Logger, opened: Opened): Promise<{ running: Running; url: string; metricsUrl: string }> {
+  const running = config.mode === 'sso-proxy' ? ssoProxy(config, store, metrics, logger) : relyingParty(config, store, metrics, logger, opened);
   const { mode } = running;
+  const servers: Server[] = [];
+  // The mode first (its upstream connections, a spliced WebSocket's among them), then the servers.
+  opened.add(async () => {
+    mode.close?.();
+    await Promise.all(servers.map(closeServer));
+  });
   // No requestTimeout in the sidecars: a proxied upload or a long poll may take as long as the app lets it.
   const requestTimeout = config.mode === 'standalone' || config.mode === 'sso-proxy' ? 0 : 30_000;
   const server = createServer({ requestTimeout, headersTimeout: 10_000, maxHeaderSize: 32 * 1024 }, mode.request);
@@ -136,7 +164,7 @@ export async function startLoginService(config: LoginConfig, options: StartOptio
       );
     } else if (path === '/healthz') {
       const providerReady = running.providerReady();
-      store!.ping().then(
+      store.ping().then(
         () => true,
         () => false,
       ).then((storeUp) => {
@@ -149,36 +177,40 @@ export async function startLoginService(config: LoginConfig, options: StartOptio
       res.writeHead(404).end();
     }
   });
+  servers.push(server, metricsServer);
+  const url = await listen(server, config.listen);
+  const metricsUrl = await listen(metricsServer, config.metricsListen);
+  return { running, url, metricsUrl };
+}
 
-  let url: string;
-  let metricsUrl: string;
+export async function startLoginService(config: LoginConfig, options: StartOptions = {}): Promise<LoginService> {
+  const logger = options.logger ?? pino({ name: 'login', level: config.logLevel });
+  if (config.encryptionKeyGenerated) {
+    logger.warn('ENCRYPTION_KEY is not set: using a random key, so sessions end when this process does');
+  }
+  const metrics = createMetrics();
+  const store = options.store ?? (await createSessionStore(config.store, { metrics, logger, readyTimeoutMs: options.storeReadyTimeoutMs ?? 3000 }));
+  // From here on every step that opens something registers how to close it, so that a start
+  // failing half-way closes what it opened (above all the Redis connection, which would keep the
+  // process alive) and close() tears down the same things in reverse order.
+  const opened = new Opened(logger);
+  if (!options.store) opened.add(() => store.close());
+  let started: { running: Running; url: string; metricsUrl: string };
   try {
-    url = await listen(server, config.listen);
-    metricsUrl = await listen(metricsServer, config.metricsListen);
+    started = await serve(config, store, metrics, logger, opened);
   } catch (error) {
-    running.stop();
-    mode.close?.();
-    await Promise.all([closeServer(server), closeServer(metricsServer)]);
-    if (!options.store) await store.close();
+    await opened.closeAll();
     throw error;
   }
+  const { running, url, metricsUrl } = started;
   logger.info({ url, metricsUrl, mode: config.mode, store: store.kind, ...running.source, appOrigin: config.appOrigin }, 'login service listening');
 
-  let closed: Promise<void> | undefined;
   return {
     url,
     metricsUrl,
     ready: running.ready,
     core: running.core,
     metrics,
-    close() {
-      closed ??= (async () => {
-        running.stop();
-        mode.close?.();
-        await Promise.all([closeServer(server), closeServer(metricsServer)]);
-        if (!options.store) await store!.close();
-      })();
-      return closed;
-    },
+    close: () => opened.closeAll(),
   };
 }

@@ -5,7 +5,7 @@ import { parseCookies } from '../cookies.ts';
 import { endpointUrl } from '../ingress.ts';
 import type { Endpoint, HttpContext } from './context.ts';
 import { loginParams } from './login-params.ts';
-import { isDocumentNavigation } from './request.ts';
+import { GET_OR_HEAD, isDocumentNavigation } from './request.ts';
 import { sendJson, sendRedirect } from './respond.ts';
 
 export interface LoginEndpointOptions {
@@ -16,10 +16,10 @@ export interface LoginEndpointOptions {
 export function loginEndpoint(ctx: HttpContext, options: LoginEndpointOptions): Endpoint {
   const { core } = ctx;
   return {
-    methods: options.wonderwall ? ['GET'] : ['GET', 'HEAD'],
+    methods: GET_OR_HEAD,
     loginStep: true,
     async handle({ req, res, url, ingress }) {
-      if (options.wonderwall && !isDocumentNavigation(req)) {
+      if (options.wonderwall && !isDocumentNavigation(req, GET_OR_HEAD)) {
         return sendJson(res, 401, { error: 'navigation_required', message: 'open the login URL as a page (a redirect), not with fetch or XHR', login: endpointUrl(ingress, '/login') });
       }
       const target = url.searchParams.get('redirect');

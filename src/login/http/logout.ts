@@ -10,7 +10,7 @@ import { formPostPage } from '../pages.ts';
 import type { Session } from '../session.ts';
 import type { Endpoint, Exchange, HttpContext } from './context.ts';
 import { HttpError } from './errors.ts';
-import { isDocumentNavigation, isSameOriginPost, isSameSiteGet, readForm } from './request.ts';
+import { GET_OR_HEAD, isDocumentNavigation, isGetOrHead, isSameOriginPost, isSameSiteGet, readForm } from './request.ts';
 import { sendJson, sendNoContent, sendPage, sendRedirect } from './respond.ts';
 
 export interface LogoutEndpointOptions {
@@ -38,7 +38,8 @@ async function endSession(ctx: HttpContext, { req, url, ingress }: Exchange, opt
     csrf = null;
   }
   const session = await core.currentSession(parseCookies(req.headers.cookie));
-  if (req.method === 'GET') {
+  // A HEAD logs out as its GET would, so it passes the same checks.
+  if (isGetOrHead(req)) {
     const refused = refuseGet(req, session, csrf, ctx, options.wonderwall);
     if (refused) throw refused;
   }
@@ -47,11 +48,11 @@ async function endSession(ctx: HttpContext, { req, url, ingress }: Exchange, opt
 
 export function logoutEndpoint(ctx: HttpContext, options: LogoutEndpointOptions): Endpoint {
   return {
-    methods: ['GET', 'POST'],
+    methods: [...GET_OR_HEAD, 'POST'],
     async handle(exchange) {
       const { req, res, ingress } = exchange;
       // Wonderwall's logout is a page the browser is sent to; its local logout is for fetch/XHR.
-      if (options.wonderwall && options.provider && req.method === 'GET' && !isDocumentNavigation(req)) {
+      if (options.wonderwall && options.provider && isGetOrHead(req) && !isDocumentNavigation(req, GET_OR_HEAD)) {
         return sendJson(res, 401, { error: 'navigation_required', message: 'open the logout URL as a page (a redirect), not with fetch or XHR', logout: endpointUrl(ingress, '/logout') });
       }
       const outcome = await endSession(ctx, exchange, options);

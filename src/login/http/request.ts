@@ -67,12 +67,24 @@ export function isNavigation(req: IncomingMessage): boolean {
 }
 
 /**
+ * The page endpoints Wonderwall routes HEAD to (login, logout, logout/local) answer a HEAD as
+ * that GET — same checks, status, headers and effects — without the body, which Node's response
+ * drops for a HEAD request.
+ */
+export const GET_OR_HEAD: readonly string[] = ['GET', 'HEAD'];
+
+export function isGetOrHead(req: IncomingMessage): boolean {
+  return GET_OR_HEAD.includes(req.method ?? '');
+}
+
+/**
  * A GET that loads a page in a tab (what a redirect to the provider can serve): Sec-Fetch-Mode
  * navigate with Sec-Fetch-Dest document, or — from a browser without Sec-Fetch — Accept: text/html.
- * An iframe, fetch() or XHR is none: it could not follow the provider's pages.
+ * An iframe, fetch() or XHR is none: it could not follow the provider's pages. `methods`:
+ * GET_OR_HEAD where a HEAD is answered as the GET.
  */
-export function isDocumentNavigation(req: IncomingMessage): boolean {
-  if (req.method !== 'GET') return false;
+export function isDocumentNavigation(req: IncomingMessage, methods: readonly string[] = ['GET']): boolean {
+  if (!methods.includes(req.method ?? '')) return false;
   const mode = req.headers['sec-fetch-mode'];
   const dest = req.headers['sec-fetch-dest'];
   if (mode !== undefined || dest !== undefined) return mode === 'navigate' && dest === 'document';

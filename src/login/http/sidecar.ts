@@ -1,21 +1,21 @@
 // The app side of a sidecar mode: every request that is not an endpoint goes to UPSTREAM_URL —
 // with the identity the mode found for it (Bearer access token, optionally the ID token header), or
 // as it came when there is none, unless autologin sends it to login first (page loads 302, the rest
-// 401 with Location). Built from the standalone pieces: the reverse proxy (proxy.ts), the upstream
-// headers (forwarded.ts) and the autologin rules (autologin.ts). The mode says only how a request
-// is identified and where its login is.
+// 401 with Location). Built from the reverse proxy (proxy.ts), the upstream headers (forwarded.ts)
+// and the autologin rules (autologin.ts); both sidecars (standalone, sso-proxy) route through it.
+// The mode says only how a request is identified and where its login is.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { LoginConfig } from '../config.ts';
 import { ProviderUnavailableError } from '../errors.ts';
-import type { Ingress } from '../ingress.ts';
+import { endpointsPath, matchIngress, type Ingress } from '../ingress.ts';
 import type { LoginMetrics } from '../metrics.ts';
 import { StoreUnavailableError } from '../store/types.ts';
 import { AutoLogin } from './autologin.ts';
 import { peerAddress, trustList, upstreamRequestHeaders, type ForwardingPolicy, type UpstreamIdentity } from './forwarded.ts';
 import { createUpstreamProxy, rejectUpgrade } from './proxy.ts';
-import { isDocumentNavigation } from './request.ts';
+import { isDocumentNavigation, parseTarget } from './request.ts';
 import { send, sendJson, sendRedirect } from './respond.ts';
 
 export interface Identification {
@@ -41,6 +41,36 @@ export interface Sidecar {
   request(req: IncomingMessage, res: ServerResponse, url: URL, ingress: Ingress): void;
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL, ingress: Ingress): void;
   close(): void;
+}
+
+/** A request to a sidecar: the ingress it came in on and, for the service's own endpoints, the path below `<ingress>/oauth2`. */
+export interface SidecarRoute {
+  url: URL;
+  ingress: Ingress;
+  /** undefined: not an endpoint, the app's. */
+  subpath?: string;
+}
+
+/** Routes a request target; undefined when it is not origin-form (a 400). */
+export function routeSidecarRequest(config: LoginConfig, rawUrl: string): SidecarRoute | undefined {
+  const url = parseTarget(rawUrl, config.appOrigin);
+  if (!url) return undefined;
+  const ingress = matchIngress(config.ingresses, url.pathname) ?? config.ingresses[0]!;
+  const base = endpointsPath(ingress);
+  const own = url.pathname === base || url.pathname.startsWith(`${base}/`);
+  return { url, ingress, subpath: own ? url.pathname.slice(base.length) : undefined };
+}
+
+/** A sidecar's upgrade handler: upgrades (WebSocket) go to the app; the service's own endpoints take none (404). */
+export function upgradeToApp(config: LoginConfig, sidecar: Sidecar): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
+  return (req, socket, head) => {
+    const routed = routeSidecarRequest(config, req.url ?? '/');
+    if (!routed || routed.subpath !== undefined) {
+      rejectUpgrade(socket, 404, 'Not Found', { 'content-type': 'application/json' }, JSON.stringify({ error: 'not_found' }));
+      return;
+    }
+    sidecar.upgrade(req, socket, head, routed.url, routed.ingress);
+  };
 }
 
 type Decision =

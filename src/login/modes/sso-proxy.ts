@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { LoginConfig } from '../config.ts';
 import { parseCookies } from '../cookies.ts';
 import { FlowCookies } from '../flow-cookies.ts';
-import { endpointUrl, endpointsPath, matchIngress, type Ingress } from '../ingress.ts';
+import { endpointUrl } from '../ingress.ts';
 import type { LoginMetrics } from '../metrics.ts';
 import type { RedirectValidator } from '../redirect.ts';
 import type { Sessions } from '../session.ts';
@@ -16,13 +16,12 @@ import { StoreUnavailableError } from '../store/types.ts';
 import type { Endpoint, Exchange } from '../http/context.ts';
 import { HttpError, methodNotAllowed } from '../http/errors.ts';
 import { pingEndpoint } from '../http/ping.ts';
-import { rejectUpgrade } from '../http/proxy.ts';
-import { isDocumentNavigation, isSameOriginPost, parseTarget, readForm } from '../http/request.ts';
+import { GET_OR_HEAD, isDocumentNavigation, isGetOrHead, isSameOriginPost, readForm } from '../http/request.ts';
 import { send, sendJson, sendRedirect } from '../http/respond.ts';
 import type { EndpointTable } from '../http/router.ts';
 import { createServerProxy, type ServerProxy } from '../http/server-proxy.ts';
 import { sharedSessionReader } from '../http/shared-session.ts';
-import { createSidecar } from '../http/sidecar.ts';
+import { createSidecar, routeSidecarRequest, upgradeToApp } from '../http/sidecar.ts';
 import { carriedLoginParams, proxyLoginUrl, returnUrl, serverEndpoint } from '../http/sso-redirect.ts';
 import type { ModeHandlers } from './types.ts';
 
@@ -40,7 +39,7 @@ export interface SsoProxyContext {
 const SERVER_ENDPOINTS: ReadonlyArray<[string, readonly string[]]> = [
   ['/session', ['GET']],
   ['/session/refresh', ['GET', 'POST']],
-  ['/logout/local', ['GET', 'POST']],
+  ['/logout/local', [...GET_OR_HEAD, 'POST']],
   ['/logout/frontchannel', ['GET']],
 ];
 
@@ -53,24 +52,24 @@ function endpointTable(ctx: SsoProxyContext, server: URL, serverProxy: ServerPro
   const { config, redirects } = ctx;
   const defaults = config.acrValues ? { level: config.acrValues } : {};
   const login: Endpoint = {
-    methods: ['GET'],
+    methods: GET_OR_HEAD,
     async handle(exchange) {
-      if (!isDocumentNavigation(exchange.req)) return navigationRequired(exchange, '/login');
+      if (!isDocumentNavigation(exchange.req, GET_OR_HEAD)) return navigationRequired(exchange, '/login');
       const { url, ingress } = exchange;
       const query = { ...carriedLoginParams(url.searchParams, defaults), redirect: returnUrl(redirects, url.searchParams.get('redirect'), ingress) };
       sendRedirect(exchange.res, serverEndpoint(server, '/login', query));
     },
   };
   const logout: Endpoint = {
-    methods: ['GET', 'POST'],
+    methods: [...GET_OR_HEAD, 'POST'],
     async handle(exchange) {
       const { req, res, url, ingress } = exchange;
       let target = url.searchParams.get('redirect');
-      const csrf = req.method === 'GET' ? url.searchParams.get('csrf') : null;
+      const csrf = isGetOrHead(req) ? url.searchParams.get('csrf') : null;
       if (req.method === 'POST') {
         if (!isSameOriginPost(req, config.appOrigin)) throw new HttpError(403, 'cross_site_logout', 'logout must come from the application itself');
         target = (await readForm(req)).get('redirect') ?? target;
-      } else if (!isDocumentNavigation(req)) {
+      } else if (!isDocumentNavigation(req, GET_OR_HEAD)) {
         return navigationRequired(exchange, '/logout');
       }
       // The server decides whether this GET may log out (a page of the domain, or the csrf token).
@@ -135,18 +134,9 @@ export function ssoProxyMode(ctx: SsoProxyContext): ModeHandlers {
     sendJson(res, unavailable ? 503 : 500, { error: unavailable ? 'session_store_unavailable' : 'internal_error' });
   }
 
-  function route(rawUrl: string): { url: URL; ingress: Ingress; subpath?: string } | undefined {
-    const url = parseTarget(rawUrl, config.appOrigin);
-    if (!url) return undefined;
-    const ingress = matchIngress(config.ingresses, url.pathname) ?? config.ingresses[0]!;
-    const base = endpointsPath(ingress);
-    const own = url.pathname === base || url.pathname.startsWith(`${base}/`);
-    return { url, ingress, subpath: own ? url.pathname.slice(base.length) : undefined };
-  }
-
   return {
     request(req, res) {
-      const routed = route(req.url ?? '/');
+      const routed = routeSidecarRequest(config, req.url ?? '/');
       if (!routed) return sendJson(res, 400, { error: 'bad_request_target' });
       const { url, ingress, subpath } = routed;
       if (subpath === undefined) return sidecar.request(req, res, url, ingress);
@@ -159,14 +149,7 @@ export function ssoProxyMode(ctx: SsoProxyContext): ModeHandlers {
       run().catch((error: unknown) => answerFailure(res, error));
     },
 
-    upgrade(req, socket, head) {
-      const routed = route(req.url ?? '/');
-      if (!routed || routed.subpath !== undefined) {
-        rejectUpgrade(socket, 404, 'Not Found', { 'content-type': 'application/json' }, JSON.stringify({ error: 'not_found' }));
-        return;
-      }
-      sidecar.upgrade(req, socket, head, routed.url, routed.ingress);
-    },
+    upgrade: upgradeToApp(config, sidecar),
 
     close() {
       sidecar.close();
