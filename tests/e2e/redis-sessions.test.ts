@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import type { RunningStack } from '../../src/harness/stack.ts';
 import { startRedisServer, type RedisServer } from '../../fixtures/redis-server.ts';
 import { requireTool } from '../support/tools.ts';
-import { ADMIN, GATEWAYS, backendView, chromiumPath, filterWasm, gatewaySkip, readDashboard, screenshotsFor, startE2e, type E2e } from './support.ts';
+import { ADMIN, GATEWAYS, backendView, capture, chromiumPath, filterWasm, gatewaySkip, readDashboard, screenshotsFor, startE2e, type E2e } from './support.ts';
 
 const wasm = filterWasm();
 const browserPath = chromiumPath();
@@ -48,7 +48,7 @@ for (const gateway of GATEWAYS) describe(`sessions in Redis, through the ${gatew
     const during = await backendView(page);
     assert.equal(during.status, 503, `store down → ${during.status}: the login service's 503 through statusOnError, not an allow, a 403 or a login loop`);
     await page.reload().catch(() => undefined);
-    await page.screenshot({ path: join(screenshotsFor(gateway), 'redis-down.png') });
+    await capture(page, join(screenshotsFor(gateway), 'redis-down.png'));
 
     // A fresh, empty Redis: the session was only there, so the browser goes through a new code
     // flow (the provider still knows the user, so it may not ask for the password again).

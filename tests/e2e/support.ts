@@ -175,7 +175,23 @@ export async function switchOrganisation(page: Page, id: string): Promise<void> 
 }
 
 export async function screenshot(page: Page, e2e: E2e, name: string): Promise<void> {
-  await page.screenshot({ path: join(screenshotsFor(e2e.gateway), `${name}.png`), fullPage: true });
+  await capture(page, join(screenshotsFor(e2e.gateway), `${name}.png`));
+}
+
+/**
+ * A screenshot for the record, taken once the page has loaded. Chromium refuses a capture while a
+ * navigation is still settling ("Unable to capture screenshot", seen on a loaded CI machine), so a
+ * refused capture waits for the load and tries once more; a second refusal is an error.
+ */
+export async function capture(page: Page, path: string): Promise<void> {
+  await page.waitForLoadState('load').catch(() => undefined);
+  try {
+    await page.screenshot({ path, fullPage: true });
+  } catch {
+    await page.waitForLoadState('load').catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    await page.screenshot({ path, fullPage: true });
+  }
 }
 
 export async function appCookies(context: BrowserContext, e2e: E2e) {
