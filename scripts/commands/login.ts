@@ -3,7 +3,7 @@
 // from the settings table in src/login/config.ts, which imports only node built-ins, so
 // `oc-edge --help` stays fast; openid-client and Redis load when the action runs.
 import type { Command } from 'commander';
-import { ConfigError, SETTINGS, loadConfig, settingsFromOptions } from '../../src/login/config.ts';
+import { ConfigError, SETTINGS, loadConfig, modeHelpLines, settingsFromOptions } from '../../src/login/config.ts';
 import { UsageError } from '../lib/errors.ts';
 
 export function register(program: Command): void {
@@ -15,7 +15,8 @@ export function register(program: Command): void {
   }
   command.addHelpText(
     'after',
-    `\nEnvironment only (secrets): ${SETTINGS.filter((s) => !s.flag).map((s) => s.env).join(', ')}.\n` +
+    `\nModes (--mode, env LOGIN_MODE):\n${modeHelpLines().join('\n')}\n` +
+      `\nEnvironment only (secrets): ${SETTINGS.filter((s) => !s.flag).map((s) => s.env).join(', ')}.\n` +
       'Flags win over environment variables (docs/login.md). A bad setting exits 2 and is named.',
   );
   command.action(async (options: Record<string, unknown>) => {

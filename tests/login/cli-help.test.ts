@@ -3,6 +3,7 @@
 // by both, and a test that fails when either drifts.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { usage } from '../../src/login/cli.ts';
@@ -36,6 +37,11 @@ describe('login --help', () => {
       assert.equal(needsLine.trim(), `needs ${MODE_GUIDE[mode].needs.join(', ')}`, mode);
     }
     assert.ok(help.indexOf('\n  sso-proxy: ') < help.indexOf('\nSettings:'), 'the modes come before the settings');
+  });
+
+  it('oc-edge login --help lists the same modes', () => {
+    const help = execFileSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'scripts/oc-edge.ts'), 'login', '--help'], { encoding: 'utf8' });
+    for (const mode of LOGIN_MODES) assert.ok(help.includes(`  ${mode}: ${MODE_GUIDE[mode].runs}\n      needs ${MODE_GUIDE[mode].needs.join(', ')}`), `${mode} is not listed`);
   });
 
   it('names only real settings, the same ones docs/login.md requires per mode', () => {
