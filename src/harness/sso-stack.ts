@@ -200,7 +200,7 @@ export async function startSsoStack(options: SsoStackOptions = {}): Promise<Runn
           };
         case 'sso-proxy':
           // No OIDC client, no client secret: it only reads the server's sessions.
-          return { LOGIN_MODE: 'sso-proxy', ...common(site), ...sharedSessions, SSO_SERVER_URL: origin(server.name), UPSTREAM_URL: upstreams.get(site.name)!.url };
+          return { LOGIN_MODE: 'sso-proxy', ...common(site), ...sharedSessions, SSO_SERVER_URL: origin(server.name), SSO_DOMAIN, UPSTREAM_URL: upstreams.get(site.name)!.url };
         case 'standalone':
           return { LOGIN_MODE: 'standalone', ...common(site), ...relyingParty, SESSION_STORE: 'memory', UPSTREAM_URL: upstreams.get(site.name)!.url };
       }

@@ -265,6 +265,8 @@ export function ssoObjects(): Record<string, unknown>[] {
           literal('LOGIN_MODE', 'sso-proxy'),
           literal('APP_ORIGIN', appOrigin),
           literal('SSO_SERVER_URL', serverOrigin),
+          // Checked at start against APP_ORIGIN: the browser sends the server's cookie only inside it.
+          literal('SSO_DOMAIN', ssoDomain),
           literal('UPSTREAM_URL', `http://127.0.0.1:${APP_PORT}`),
           ...shared,
         ]),
