@@ -120,8 +120,8 @@ describe('identity provider down after discovery', () => {
 describe('identity provider that accepts connections and never answers', () => {
   let stack: Stack;
   before(async () => {
-    // Tokens always due for a refresh once the 1 s cooldown has passed; the provider gets 400 ms.
-    stack = await startStack({ env: { PROVIDER_TIMEOUT: '400ms', REFRESH_BEFORE_EXPIRY: '1h', REFRESH_COOLDOWN: '1s' } });
+    // Tokens always due for a refresh once the 1 s cooldown has passed; the provider gets 1.5 s (enough for a login on a loaded CI machine; 400 ms was not).
+    stack = await startStack({ env: { PROVIDER_TIMEOUT: '1500ms', REFRESH_BEFORE_EXPIRY: '1h', REFRESH_COOLDOWN: '1s' } });
   });
   after(() => stack?.close());
 
