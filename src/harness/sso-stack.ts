@@ -21,7 +21,7 @@ import { demoUsersOf, type DemoUser } from './demo-users.ts';
 import { loadSeed } from './seed/index.ts';
 import { DEFAULT_DATA_DIR } from './stack.ts';
 import { startDemoApp } from './sso-demo-app.ts';
-import { startHarnessRedis } from './sso-redis.ts';
+import { startRedisServer } from '../../fixtures/redis-server.ts';
 import { METRICS_PORT_OFFSET, SSO_DOMAIN, SSO_IDP_PORT, SSO_REDIS_PORT, SSO_SESSION_COOKIE, SSO_SITES, siteOrigin, type SsoSite, type SsoSiteName } from './sso-sites.ts';
 
 export interface SsoStackOptions {
@@ -127,8 +127,8 @@ export async function startSsoStack(options: SsoStackOptions = {}): Promise<Runn
 
     let redisUrl = options.redisUrl;
     if (!redisUrl) {
-      const redis = await startHarnessRedis({ port: ephemeral ? await freePort() : SSO_REDIS_PORT, dir: join(dataDir, 'sso-redis') });
-      started.push({ name: 'redis', close: () => redis.close() });
+      const redis = await startRedisServer(ephemeral ? {} : { port: SSO_REDIS_PORT });
+      started.push({ name: 'redis', close: () => redis.stop() });
       redisUrl = redis.url;
       progress('redis', `${redis.url} (started here, nothing written to disk)`);
     } else {
