@@ -16,7 +16,7 @@ import { freePort } from '../../fixtures/redis-server.ts';
 import { requireTool } from '../support/tools.ts';
 import { ATTACKS } from './hostile-redirects.ts';
 import { SSO_COOKIE, SSO_DOMAIN, startSsoStack, type ProxiedApp, type SsoStack } from './sso-proxy-stack.ts';
-import { decodeFrame, encodeFrame, startUpstreamApp, wsAccept, type Seen } from './upstream-app.ts';
+import { encodeFrame, frameReader, startUpstreamApp, wsAccept, type Seen } from './upstream-app.ts';
 
 const redisTool = requireTool('redis-server');
 
@@ -269,18 +269,7 @@ describe('sso-proxy endpoints', { skip: redisTool.skip, timeout: 120_000 }, () =
     assert.equal(opened.status, 101);
     const socket = opened.socket!;
     try {
-      let buffered: Buffer = Buffer.from(opened.head);
-      const next = () =>
-        new Promise<string>((resolve) => {
-          const poll = () => {
-            const frame = decodeFrame(buffered);
-            if (frame) {
-              buffered = frame.rest;
-              resolve(frame.text);
-            } else socket.once('data', (chunk: Buffer) => ((buffered = Buffer.concat([buffered, chunk])), poll()));
-          };
-          poll();
-        });
+      const next = frameReader(socket, opened.head);
       const hello = JSON.parse(await next()) as { authorization: string | null };
       assert.match(hello.authorization ?? '', /^Bearer .{20,}/, 'the app saw the session on the upgrade');
       socket.write(encodeFrame('ping-1', true));

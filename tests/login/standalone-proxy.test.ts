@@ -9,7 +9,7 @@ import { request as httpRequest } from 'node:http';
 import type { Socket } from 'node:net';
 import { request as undiciRequest } from 'undici';
 import { APP, jwtPayload, startStack, type Stack } from './stack.ts';
-import { decodeFrame, encodeFrame, startUpstreamApp, wsAccept, type Seen, type UpstreamApp } from './upstream-app.ts';
+import { encodeFrame, frameReader, startUpstreamApp, wsAccept, type Seen, type UpstreamApp } from './upstream-app.ts';
 
 async function proxied(stack: Stack, app: UpstreamApp, path: string, headers: Record<string, string> = {}, browser = stack.browser()): Promise<Seen> {
   const before = app.seen.length;
@@ -100,19 +100,7 @@ describe('standalone sidecar: reverse proxy', () => {
     try {
       assert.equal(headers['sec-websocket-accept'], wsAccept(key));
       const frames: string[] = [];
-      // Bytes that came with the 101 (the app's first frame may be among them).
-      let buffered: Buffer = Buffer.from(head);
-      const next = () =>
-        new Promise<string>((resolve) => {
-          const poll = () => {
-            const frame = decodeFrame(buffered);
-            if (frame) {
-              buffered = frame.rest;
-              resolve(frame.text);
-            } else socket.once('data', (chunk: Buffer) => ((buffered = Buffer.concat([buffered, chunk])), poll()));
-          };
-          poll();
-        });
+      const next = frameReader(socket, head);
       const hello = JSON.parse(await next()) as { authorization: string | null };
       assert.match(hello.authorization ?? '', /^Bearer .{20,}/, 'the upstream saw the session on the upgrade request');
       socket.write(encodeFrame('ping-1', true));

@@ -52,6 +52,25 @@ export function decodeFrame(data: Buffer): { text: string; rest: Buffer } | unde
   return { text: payload.toString(), rest: data.subarray(start + length) };
 }
 
+/**
+ * Reads text frames off a client socket one at a time: `next()` resolves with the next complete
+ * frame, starting with the bytes that came with the 101 (the app's first frame may be among them).
+ */
+export function frameReader(socket: Duplex, head: Buffer): () => Promise<string> {
+  let buffered: Buffer = Buffer.from(head);
+  return () =>
+    new Promise<string>((resolve) => {
+      const poll = () => {
+        const frame = decodeFrame(buffered);
+        if (frame) {
+          buffered = frame.rest;
+          resolve(frame.text);
+        } else socket.once('data', (chunk: Buffer) => ((buffered = Buffer.concat([buffered, chunk])), poll()));
+      };
+      poll();
+    });
+}
+
 function speakWebSocket(socket: Duplex, seen: Seen): void {
   // First message: what the upgrade request carried, so a test can check its identity.
   socket.write(encodeFrame(JSON.stringify({ authorization: seen.headers.authorization ?? null }), false));
