@@ -1,7 +1,11 @@
 // Running the service from a command line: help text from the settings table, signal handling,
 // and exit codes (2: bad configuration, naming the setting).
 import { ConfigError, SETTINGS, loadConfig, modeHelpLines, type LoginConfig } from './config.ts';
-import { startLoginService, type LoginService } from './server.ts';
+import cluster from 'node:cluster';
+import { pino } from 'pino';
+import { runPrimary } from './cluster/primary.ts';
+import { runWorker } from './cluster/worker.ts';
+import { startLoginService } from './server.ts';
 
 export function usage(command = 'oc-edge login'): string {
   const lines = [
@@ -25,19 +29,32 @@ export function usage(command = 'oc-edge login'): string {
   return lines.join('\n');
 }
 
-/** Starts the service and keeps it up until SIGINT/SIGTERM. */
-export async function serveUntilSignal(config: LoginConfig): Promise<LoginService> {
-  const service = await startLoginService(config);
+/**
+ * Starts the service and keeps it up until SIGINT/SIGTERM. With WORKERS > 1 this process is the
+ * cluster's primary, and the same command line run again by node:cluster is each worker.
+ */
+export async function serveUntilSignal(config: LoginConfig): Promise<void> {
+  if (config.workers > 1 && cluster.isWorker) {
+    await runWorker(config);
+    return;
+  }
+  const running = config.workers > 1 ? await supervise(config) : await startLoginService(config);
   const stop = () => {
-    void service.close().then(() => process.exit(0));
+    void running.close().then((code) => process.exit(code ?? 0));
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  return service;
+}
+
+/** The primary as the command line runs it: its exit code is the cluster's (1 when a worker died). */
+async function supervise(config: LoginConfig): Promise<{ close(): Promise<number> }> {
+  const primary = await runPrimary(config, pino({ name: 'login', level: config.logLevel }));
+  void primary.stopped.then((code) => process.exit(code));
+  return { close: () => primary.stop() };
 }
 
 /** `main.ts`: flags from argv over the environment. Throws ConfigError on bad settings. */
-export function runFromCommandLine(env: Record<string, string | undefined>, argv: readonly string[]): Promise<LoginService> {
+export function runFromCommandLine(env: Record<string, string | undefined>, argv: readonly string[]): Promise<void> {
   return serveUntilSignal(loadConfig(env, argv));
 }
 

@@ -11,6 +11,7 @@ import { checkDomainRedirect, inDomain } from './redirect.ts';
 import { readFileSync } from 'node:fs';
 import type { HostPort, RedisStoreSettings, StoreSettings } from './store/types.ts';
 import { DEFAULT_MEMORY_MAX_ENTRIES } from './store/memory.ts';
+import { usableCpus } from './cluster/cpus.ts';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -92,6 +93,8 @@ export interface LoginConfig {
   idTokenHint: IdTokenHintMode;
   listen: ListenAddress;
   metricsListen: ListenAddress;
+  /** Processes serving LISTEN (node:cluster workers); 1: this process alone (src/login/cluster). */
+  workers: number;
   store: StoreSettings;
   /** 32 bytes: the root of every cookie and ticket key. */
   encryptionKey: Buffer;
@@ -143,6 +146,7 @@ export const SETTINGS: readonly Setting[] = [
   { env: 'COGNITO_LOGOUT_URL', flag: 'cognito-logout-url', description: 'Cognito hosted-UI /logout URL (required when LOGOUT_MODE=cognito)' },
   { env: 'LISTEN', flag: 'listen', default: '127.0.0.1:4180', description: 'host:port of the /oauth2 endpoints and the ext_authz check' },
   { env: 'METRICS_LISTEN', flag: 'metrics-listen', default: '127.0.0.1:4181', description: 'host:port of /metrics (Prometheus) and /healthz' },
+  { env: 'WORKERS', flag: 'workers', default: '1', description: 'processes serving LISTEN, sharing its port (node:cluster): 1 to 64, or auto (the CPUs this process may use, a cgroup CPU limit included); more than 1 needs SESSION_STORE=redis. /metrics and /healthz then sum up all of them' },
   { env: 'SESSION_STORE', flag: 'session-store', default: 'memory', description: 'memory (one process) or redis (shared by replicas)' },
   { env: 'REDIS_URL', description: 'redis://[user:password@]host:port[/db] (environment only; required when SESSION_STORE=redis)' },
   { env: 'REDIS_SENTINELS', flag: 'redis-sentinels', description: 'Redis Sentinel: host:port,host:port of the sentinels (instead of REDIS_URL; needs REDIS_SENTINEL_NAME)' },
@@ -238,6 +242,17 @@ function parseBoolean(setting: string, value: string): boolean {
 function oneOf<T extends string>(setting: string, value: string, allowed: readonly T[]): T {
   if (!(allowed as readonly string[]).includes(value)) throw new ConfigError(setting, `must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
   return value as T;
+}
+
+/** A count, or `auto`: the usable CPUs. Only the Redis store is shared by processes. */
+function parseWorkers(value: string, storeKind: StoreKind): number {
+  const text = value.trim();
+  const workers = text === 'auto' ? usableCpus() : /^\d+$/.test(text) && Number(text) >= 1 && Number(text) <= 64 ? Number(text) : undefined;
+  if (workers === undefined) throw new ConfigError('WORKERS', `must be auto or a whole number from 1 to 64, got ${JSON.stringify(value)}`);
+  if (storeKind === 'memory' && (text === 'auto' || workers > 1)) {
+    throw new ConfigError('WORKERS', 'must be 1 with SESSION_STORE=memory: each worker would keep its own sessions, and a login made on one would be unknown to the others (use SESSION_STORE=redis)');
+  }
+  return workers;
 }
 
 // --- Session store settings -------------------------------------------------------------------
@@ -597,6 +612,8 @@ export function loadConfig(env: Record<string, string | undefined>, argv: readon
   const storeKind = oneOf<StoreKind>('SESSION_STORE', get('SESSION_STORE')!, ['memory', 'redis']);
   const store: LoginConfig['store'] = storeKind === 'redis' ? parseRedisStore(get) : parseMemoryStore(get);
 
+  const workers = parseWorkers(get('WORKERS')!, storeKind);
+
   const keyText = get('ENCRYPTION_KEY');
   if (!keyText && storeKind === 'redis') {
     throw new ConfigError('ENCRYPTION_KEY', 'is required with SESSION_STORE=redis: every replica must read the same cookies');
@@ -645,6 +662,7 @@ export function loadConfig(env: Record<string, string | undefined>, argv: readon
     idTokenHint,
     listen: parseListen('LISTEN', get('LISTEN')!),
     metricsListen: parseListen('METRICS_LISTEN', get('METRICS_LISTEN')!),
+    workers,
     store,
     encryptionKey,
     encryptionKeyGenerated: !keyText,

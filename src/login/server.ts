@@ -3,9 +3,10 @@
 // sessions it reads from the shared store. `startLoginService` is the programmatic entry the
 // local harness and the tests use; `main.ts` and `oc-edge login` wrap it for the command line.
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createAdminServer, type Health } from './admin.ts';
+import { closeServer, listen } from './listen.ts';
 import { pino, type Logger } from 'pino';
-import type { ListenAddress, LoginConfig } from './config.ts';
+import type { LoginConfig } from './config.ts';
 import { LoginCore } from './core.ts';
 import { createMetrics, type LoginMetrics } from './metrics.ts';
 import { createMode, ssoProxyMode } from './modes/index.ts';
@@ -19,13 +20,15 @@ import type { SessionStore } from './store/types.ts';
 export interface LoginService {
   /** Base URL of the /oauth2 endpoints and the check, e.g. http://127.0.0.1:4180 */
   url: string;
-  /** Base URL of /metrics and /healthz. */
-  metricsUrl: string;
+  /** Base URL of /metrics and /healthz; undefined when started with `admin: false`. */
+  metricsUrl?: string;
   /** Resolves once the identity provider has been discovered (start retries until it is); at once in sso-proxy. */
   ready: Promise<void>;
   /** The relying party; undefined in sso-proxy mode, which has none. */
   core?: LoginCore;
   metrics: LoginMetrics;
+  /** What /healthz answers from. */
+  health(): Promise<Health>;
   close(): Promise<void>;
 }
 
@@ -35,25 +38,8 @@ export interface StartOptions {
   store?: SessionStore;
   /** Wait this long for Redis at start before serving 503s until it comes up. Default 3 s. */
   storeReadyTimeoutMs?: number;
-}
-
-function listen(server: Server, address: ListenAddress): Promise<string> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(address.port, address.host, () => {
-      server.off('error', reject);
-      const { port } = server.address() as AddressInfo;
-      const host = address.host.includes(':') ? `[${address.host}]` : address.host;
-      resolve(`http://${host}:${port}`);
-    });
-  });
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
+  /** false: no /metrics, /healthz port and no start log (a cluster worker: its primary has both). */
+  admin?: boolean;
 }
 
 /**
@@ -140,8 +126,25 @@ class Opened {
   }
 }
 
+/** What /healthz reports: the provider discovered (where there is one) and the store answering. */
+async function healthOf(running: Running, store: SessionStore): Promise<Health> {
+  const providerReady = running.providerReady();
+  const storeUp = await store.ping().then(
+    () => true,
+    () => false,
+  );
+  return { ...(providerReady === undefined ? {} : { provider: providerReady ? 'ok' : 'unreachable' }), store: storeUp ? 'ok' : 'unreachable' };
+}
+
+interface Started {
+  running: Running;
+  url: string;
+  /** undefined without the admin server (a cluster worker: the primary has it). */
+  metricsUrl?: string;
+}
+
 /** The mode on the main port and /metrics, /healthz on the other, each registered in `opened` as it is made. */
-async function serve(config: LoginConfig, store: SessionStore, metrics: LoginMetrics, logger: Logger, opened: Opened): Promise<{ running: Running; url: string; metricsUrl: string }> {
+async function serve(config: LoginConfig, store: SessionStore, metrics: LoginMetrics, logger: Logger, opened: Opened, withAdmin: boolean): Promise<Started> {
   const running = config.mode === 'sso-proxy' ? ssoProxy(config, store, metrics, logger) : relyingParty(config, store, metrics, logger, opened);
   const { mode } = running;
   const servers: Server[] = [];
@@ -155,32 +158,15 @@ async function serve(config: LoginConfig, store: SessionStore, metrics: LoginMet
   const server = createServer({ requestTimeout, headersTimeout: 10_000, maxHeaderSize: 32 * 1024 }, mode.request);
   if (mode.upgrade) server.on('upgrade', mode.upgrade);
   server.keepAliveTimeout = 65_000;
-  const metricsServer = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?', 1)[0];
-    if (path === '/metrics') {
-      metrics.registry.metrics().then(
-        (body) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(body),
-        () => res.writeHead(500).end(),
-      );
-    } else if (path === '/healthz') {
-      const providerReady = running.providerReady();
-      store.ping().then(
-        () => true,
-        () => false,
-      ).then((storeUp) => {
-        const ok = providerReady !== false && storeUp;
-        res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-        const provider = providerReady === undefined ? {} : { provider: providerReady ? 'ok' : 'unreachable' };
-        res.end(JSON.stringify({ status: ok ? 'ok' : 'unavailable', ...provider, store: storeUp ? 'ok' : 'unreachable' }));
-      });
-    } else {
-      res.writeHead(404).end();
-    }
-  });
-  servers.push(server, metricsServer);
+  servers.push(server);
   const url = await listen(server, config.listen);
-  const metricsUrl = await listen(metricsServer, config.metricsListen);
-  return { running, url, metricsUrl };
+  if (!withAdmin) return { running, url };
+  const admin = createAdminServer({
+    metrics: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
+    health: () => healthOf(running, store),
+  });
+  servers.push(admin);
+  return { running, url, metricsUrl: await listen(admin, config.metricsListen) };
 }
 
 export async function startLoginService(config: LoginConfig, options: StartOptions = {}): Promise<LoginService> {
@@ -195,15 +181,15 @@ export async function startLoginService(config: LoginConfig, options: StartOptio
   // process alive) and close() tears down the same things in reverse order.
   const opened = new Opened(logger);
   if (!options.store) opened.add(() => store.close());
-  let started: { running: Running; url: string; metricsUrl: string };
+  let started: Started;
   try {
-    started = await serve(config, store, metrics, logger, opened);
+    started = await serve(config, store, metrics, logger, opened, options.admin !== false);
   } catch (error) {
     await opened.closeAll();
     throw error;
   }
   const { running, url, metricsUrl } = started;
-  logger.info({ url, metricsUrl, mode: config.mode, store: store.kind, ...running.source, appOrigin: config.appOrigin }, 'login service listening');
+  if (options.admin !== false) logger.info({ url, metricsUrl, mode: config.mode, store: store.kind, ...running.source, appOrigin: config.appOrigin }, 'login service listening');
 
   return {
     url,
@@ -211,6 +197,7 @@ export async function startLoginService(config: LoginConfig, options: StartOptio
     ready: running.ready,
     core: running.core,
     metrics,
+    health: () => healthOf(running, store),
     close: () => opened.closeAll(),
   };
 }

@@ -14,6 +14,7 @@ import { formatLoginBench, type LoginBenchResult } from '../../scripts/bench/log
 import { locateOauth2Proxy } from '../../scripts/bench/login-oauth2-proxy.ts';
 import { HEAP_GROWTH_LIMIT_MB, RSS_GROWTH_LIMIT_MB, formatLoginSoak, judgeFlat, parseSoakDuration, soakLogin } from '../../scripts/bench/login-soak.ts';
 import { requireTool } from '../support/tools.ts';
+import { usableCpus } from '../../src/login/cluster/cpus.ts';
 import { REPO_ROOT } from '../../scripts/lib/artifacts.ts';
 
 const redisTool = requireTool('redis-server');
@@ -48,7 +49,7 @@ test('one short login bench run measures every case, the failover and the budget
   let report: { login: LoginBenchResult };
   assert.doesNotThrow(() => (report = JSON.parse(stdout)), `stdout is only the JSON report:\n${stdout.slice(0, 2000)}`);
   const result = report!.login;
-  const expected = ['bare-node-200', 'check-memory', 'check-redis', 'check-redis-3-replicas', ...(oauth2Proxy.path ? ['oauth2-proxy-redis'] : [])];
+  const expected = ['bare-node-200', 'check-memory', 'check-redis', 'check-redis-workers', 'check-redis-3-replicas', ...(oauth2Proxy.path ? ['oauth2-proxy-redis'] : [])];
   assert.deepEqual(result.cases.map((c) => c.name), expected, JSON.stringify(result.skipped));
   for (const c of result.cases) {
     for (const figure of [c.checksPerSecond, c.p50Us, c.p99Us, c.ratioToBaseline]) assert.ok(Number.isFinite(figure) && figure > 0, `${c.name}: ${JSON.stringify(c)}`);
@@ -57,6 +58,11 @@ test('one short login bench run measures every case, the failover and the budget
   }
   assert.equal(result.cases.find((c) => c.name === 'check-redis-3-replicas')!.connections, 6, 'the connections are split evenly, two per replica');
   assert.equal(result.cases[0]!.ratioToBaseline, 1, 'the bare server is its own reference');
+  assert.deepEqual(
+    result.cases.map((c) => c.processes),
+    expected.map((name) => (name === 'check-redis-workers' ? usableCpus() : name === 'check-redis-3-replicas' ? 3 : 1)),
+    'WORKERS=auto runs a worker per usable CPU',
+  );
 
   const failover = result.failover;
   assert.ok(failover, `the failover case ran: ${JSON.stringify(result.skipped)}`);
@@ -65,11 +71,12 @@ test('one short login bench run measures every case, the failover and the budget
   assert.ok(failover.recoveredAfterMs > 0, `recovered within the window: ${JSON.stringify(failover)}`);
 
   const table = formatLoginBench(result);
-  for (const name of [...expected, 'check-sentinel-failover']) assert.match(table, new RegExp(`^${name}\\s+\\d+\\s+\\d+\\.\\d\\d×\\s+\\d+\\s+\\d+\\s+\\d+\\s+\\d+$`, 'm'), table);
+  for (const name of [...expected, 'check-sentinel-failover']) assert.match(table, new RegExp(`^${name}\\s+\\d+\\s+\\d+\\.\\d\\d×\\s+\\d+\\s+\\d+\\s+\\d+\\s+\\d+\\s+\\d+$`, 'm'), table);
   assert.match(table, /^failover: master SIGKILLed under load .* recovered \d+ ms after the kill$/m, table);
   if (oauth2Proxy.path) {
     assert.ok(result.budget && result.budget.ratio > 0, JSON.stringify(result.budget));
-    assert.match(table, /^(PASS|FAIL) {2}check-redis checks\/s ≥ oauth2-proxy-redis's: [\d.]+ \(the budget\)$/m, table);
+    assert.ok(result.budget.oneWorkerRatio > 0, JSON.stringify(result.budget));
+    assert.match(table, /^(PASS|FAIL) {2}check-redis-workers checks\/s ≥ oauth2-proxy-redis's: [\d.]+ \(the budget: .*\)$/m, table);
   } else {
     assert.match(table, /^budget: not measured/m, table);
   }

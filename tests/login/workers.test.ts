@@ -1,0 +1,233 @@
+// WORKERS > 1: the login service as a node:cluster of processes on one port, started the way a
+// container starts it (src/login/main.ts, env only), on a real Redis and the real oidc-provider.
+// A session made through the cluster is honoured by every worker; /metrics and /healthz speak for
+// all of them; a worker's death stops the whole service, a SIGTERM stops it cleanly, and a worker
+// that cannot start fails the start.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { readdirSync, readFileSync } from 'node:fs';
+import { ConfigError, loadConfig } from '../../src/login/index.ts';
+import { usableCpus } from '../../src/login/cluster/cpus.ts';
+import { REPO_ROOT } from '../../scripts/lib/artifacts.ts';
+import { requireTool } from '../support/tools.ts';
+import { startRedisServer, type RedisServer } from '../../fixtures/redis-server.ts';
+import { relyingPartyEnv, startOidcTestProvider, type OidcTestProvider } from '../../fixtures/oidc-provider.ts';
+import { Browser } from '../../fixtures/browser.ts';
+import { APP } from './stack.ts';
+
+const redisTool = requireTool('redis-server');
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const REDIS_ENV = { SESSION_STORE: 'redis', REDIS_URL: 'redis://127.0.0.1:6379', ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64') };
+const BASE = { APP_ORIGIN: APP, OIDC_ISSUER: 'https://idp.example.com', OIDC_CLIENT_ID: 'app' };
+
+function refusal(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, String(error));
+    return error;
+  }
+  assert.fail(`accepted ${JSON.stringify(env)}`);
+}
+
+describe('WORKERS setting', () => {
+  it('is 1 by default, a count or auto with Redis, and refused otherwise, naming WORKERS', () => {
+    assert.equal(loadConfig(BASE).workers, 1);
+    assert.equal(loadConfig({ ...BASE, ...REDIS_ENV, WORKERS: '3' }).workers, 3);
+    assert.equal(loadConfig({ ...BASE, ...REDIS_ENV }, ['--workers', '2']).workers, 2);
+    assert.equal(loadConfig({ ...BASE, ...REDIS_ENV, WORKERS: 'auto' }).workers, usableCpus());
+    for (const value of ['0', '65', '-1', '1.5', 'two', ' ', 'AUTO']) {
+      const error = refusal({ ...BASE, ...REDIS_ENV, WORKERS: value });
+      assert.equal(error.setting, 'WORKERS', value);
+      assert.match(error.message, /auto or a whole number from 1 to 64/);
+    }
+    for (const value of ['2', 'auto']) {
+      const error = refusal({ ...BASE, WORKERS: value });
+      assert.equal(error.setting, 'WORKERS');
+      assert.match(error.message, /must be 1 with SESSION_STORE=memory/);
+    }
+    assert.equal(loadConfig({ ...BASE, WORKERS: '1' }).workers, 1, 'one worker with the memory store is the default shape');
+  });
+
+  it('auto counts the CPUs a cgroup quota leaves, rounding a fraction up', () => {
+    const files = (entries: Record<string, string>) => (path: string) => entries[path];
+    assert.equal(usableCpus(files({}), 8), 8, 'no cgroup files: the host');
+    assert.equal(usableCpus(files({ '/sys/fs/cgroup/cpu.max': 'max 100000\n' }), 8), 8, 'v2, no limit');
+    assert.equal(usableCpus(files({ '/sys/fs/cgroup/cpu.max': '200000 100000\n' }), 8), 2, 'v2, 2 CPUs');
+    assert.equal(usableCpus(files({ '/sys/fs/cgroup/cpu.max': '150000 100000' }), 8), 2, 'v2, 1.5 CPUs');
+    assert.equal(usableCpus(files({ '/sys/fs/cgroup/cpu.max': '50000 100000' }), 8), 1, 'v2, half a CPU');
+    assert.equal(usableCpus(files({ '/sys/fs/cgroup/cpu.max': '1600000 100000' }), 4), 4, 'a quota above the host counts the host');
+    assert.equal(usableCpus(files({ '/sys/fs/cgroup/cpu/cpu.cfs_quota_us': '300000', '/sys/fs/cgroup/cpu/cpu.cfs_period_us': '100000' }), 8), 3, 'v1');
+    assert.equal(usableCpus(files({ '/sys/fs/cgroup/cpu/cpu.cfs_quota_us': '-1', '/sys/fs/cgroup/cpu/cpu.cfs_period_us': '100000' }), 8), 8, 'v1, no limit');
+  });
+});
+
+interface Started {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+  listening?: { url: string; metricsUrl: string; workers: number };
+}
+
+/** main.ts with `env`; resolves once it logged that it listens, or once it exited. */
+async function startMain(env: Record<string, string>): Promise<Started> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/login/main.ts'], { cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const deadline = Date.now() + 30_000;
+  while (child.exitCode === null && Date.now() < deadline) {
+    const line = output.split('\n').find((text) => text.includes('"login service listening"'));
+    if (line) return { child, output: () => output, exited, listening: JSON.parse(line) as Started['listening'] };
+    await sleep(50);
+  }
+  if (child.exitCode === null) {
+    child.kill('SIGKILL');
+    assert.fail(`main.ts did not start within 30 s:\n${output}`);
+  }
+  return { child, output: () => output, exited };
+}
+
+/** The pids whose parent is `pid` (the cluster's workers). */
+function childrenOf(pid: number): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((name) => {
+      try {
+        // Field 4 of /proc/<pid>/stat, after the parenthesised command name.
+        return Number(readFileSync(`/proc/${name}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]) === pid;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+/** User + system CPU ticks a process has used. */
+function cpuTicks(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+async function metricsText(metricsUrl: string): Promise<string> {
+  return (await fetch(`${metricsUrl}/metrics`)).text();
+}
+
+const sample = (text: string, line: RegExp) => Number(line.exec(text)?.[1] ?? NaN);
+
+describe('WORKERS=2: one service in two processes', { skip: redisTool.skip, timeout: 120_000 }, () => {
+  let redis: RedisServer;
+  let provider: OidcTestProvider;
+  let env: Record<string, string>;
+  before(async () => {
+    redis = await startRedisServer({ binary: redisTool.path });
+    provider = await startOidcTestProvider({ appOrigin: APP });
+    env = { ...relyingPartyEnv(provider, APP), SESSION_STORE: 'redis', REDIS_URL: redis.url, ENCRYPTION_KEY: randomBytes(32).toString('base64'), WORKERS: '2', LOG_LEVEL: 'info' };
+  });
+  after(async () => {
+    await provider?.close();
+    await redis?.stop();
+  });
+
+  it('serves a session from both workers, and sums their metrics and health on one admin port', async () => {
+    const main = await startMain(env);
+    try {
+      assert.ok(main.listening, main.output());
+      const { url, metricsUrl, workers } = main.listening;
+      assert.equal(workers, 2);
+      const pids = childrenOf(main.child.pid!);
+      assert.equal(pids.length, 2, `two workers under the primary: ${pids.join(', ')}`);
+
+      let health = await fetch(`${metricsUrl}/healthz`);
+      for (let i = 0; health.status !== 200 && i < 100; i++) {
+        await health.body?.cancel();
+        await sleep(100);
+        health = await fetch(`${metricsUrl}/healthz`);
+      }
+      assert.deepEqual(await health.json(), { status: 'ok', provider: 'ok', store: 'ok', workers: { healthy: 2, of: 2 } });
+
+      const browser = new Browser().route(APP, url);
+      const hops = await browser.navigate(`${APP}/oauth2/login?redirect=%2F`);
+      assert.ok(hops.some((hop) => hop.url.startsWith(`${APP}/oauth2/callback`) && hop.status === 302), hops.map((hop) => `${hop.status} ${hop.url}`).join('\n'));
+
+      const before = await metricsText(metricsUrl);
+      const allowedBefore = sample(before, /^oc_login_checks_total\{result="allowed"\} (\d+)$/m) || 0;
+      const ticksBefore = pids.map(cpuTicks);
+      // A new connection per check: node:cluster hands connections out in turn, so both workers serve.
+      const checks = 200;
+      for (let i = 0; i < checks; i++) {
+        const response = await browser.request(`${APP}/dashboard`, { navigate: false, headers: { accept: 'application/json', connection: 'close' } });
+        assert.equal(response.status, 200, `check ${i}: ${response.body.slice(0, 200)}`);
+        assert.match(response.headers.get('authorization') ?? '', /^Bearer ey/);
+      }
+      const ticksAfter = pids.map(cpuTicks);
+      for (const [i, pid] of pids.entries()) assert.ok(ticksAfter[i]! - ticksBefore[i]! >= 5, `worker ${pid} served checks (${ticksAfter[i]! - ticksBefore[i]!} CPU ticks)`);
+
+      const text = await metricsText(metricsUrl);
+      assert.equal(sample(text, /^oc_login_checks_total\{result="allowed"\} (\d+)$/m) - allowedBefore, checks, 'both workers counted, summed once');
+      assert.equal(sample(text, /^oc_login_provider_up (\d+)$/m), 1, 'up in every worker is 1, not the sum');
+      assert.equal(sample(text, /^oc_login_logins_total\{result="completed"\} (\d+)$/m), 1);
+
+      main.child.kill('SIGTERM');
+      assert.equal(await main.exited, 0, main.output());
+      for (const pid of pids) assert.equal(alive(pid), false, `worker ${pid} stopped with the primary`);
+    } finally {
+      main.child.kill('SIGKILL');
+    }
+  });
+
+  it('stops the whole service with exit 1 when a worker dies', async () => {
+    const main = await startMain(env);
+    try {
+      assert.ok(main.listening, main.output());
+      const pids = childrenOf(main.child.pid!);
+      assert.equal(pids.length, 2);
+      process.kill(pids[0]!, 'SIGKILL');
+      assert.equal(await main.exited, 1, main.output());
+      assert.match(main.output(), /a worker stopped: stopping the service/);
+      assert.equal(alive(pids[1]!), false, 'the other worker stopped too');
+      const refused = await fetch(`${main.listening.url}/dashboard`).then(
+        () => false,
+        () => true,
+      );
+      assert.ok(refused, 'nothing serves the port any more');
+    } finally {
+      main.child.kill('SIGKILL');
+    }
+  });
+
+  it('fails the start with exit 1 when the workers cannot bind the port, leaving no process behind', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as { port: number };
+    try {
+      const main = await startMain({ ...env, LISTEN: `127.0.0.1:${port}` });
+      assert.equal(main.listening, undefined);
+      assert.equal(await main.exited, 1);
+      assert.match(main.output(), /EADDRINUSE/);
+      assert.match(main.output(), /login: a worker \(pid \d+\) exited 1 before it was ready/);
+      assert.deepEqual(childrenOf(main.child.pid!), []);
+    } finally {
+      taken.close();
+    }
+  });
+
+  it('refuses more than one worker with the memory store (exit 2, naming WORKERS)', async () => {
+    const main = await startMain({ ...relyingPartyEnv(provider, APP), WORKERS: '2' });
+    assert.equal(await main.exited, 2);
+    assert.match(main.output(), /login: WORKERS: must be 1 with SESSION_STORE=memory/);
+  });
+});
