@@ -232,8 +232,7 @@ export class LoginCore {
         throw error;
       }
       const now = Date.now();
-      current.record.tokens = tokens;
-      current.record.refreshedAt = now;
+      current.record = { ...current.record, tokens, refreshedAt: now };
       await this.sessions.save(current, now);
       this.#metrics.refreshes.inc({ result: 'ok' });
       return current;

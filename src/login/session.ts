@@ -27,7 +27,8 @@ export interface Session {
   id: string;
   key: Buffer;
   storeKey: string;
-  record: SessionRecord;
+  /** Frozen: it may be the memo's own copy (see #openRecord); a change makes a new record. */
+  record: Readonly<SessionRecord>;
   /**
    * Last time a request used the session, for the inactivity timeout. Kept in its own store key,
    * not in the record, so that recording activity can never overwrite tokens a concurrent refresh
@@ -62,13 +63,25 @@ export function sidIndexKey(sid: string): string {
   return `sid:${digest(sid)}`;
 }
 
+/** JSON is a tree: freezing every object in it makes the memo's copy safe to hand out. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
+
 const ID_BYTES = 16;
 const KEY_BYTES = 32;
 /**
  * Opening a sealed value costs ~15 µs (creating the AES-GCM decipher dominates), twice per check.
- * Both are pure functions of the exact sealed string, so results are memoised by that string: a
- * changed or deleted store entry can never hit a stale result (the store must hand back the very
- * same ciphertext). Bounded, so a flood of distinct cookies cannot grow memory.
+ * Both are pure functions of the exact sealed string, so results are memoised: a ticket by its
+ * string; a record by its store key, a hit only when the store handed back the very same
+ * ciphertext under the same key — so a changed or deleted entry can never hit a stale result.
+ * (Keyed by the short store key, not the ~3 KB ciphertext, which a Map would hash on every
+ * check: each read from the store is a new string.) The record is kept parsed and frozen.
+ * Bounded, so a flood of distinct cookies cannot grow memory.
  */
 const MEMO_ENTRIES = 4096;
 
@@ -79,7 +92,7 @@ export class Sessions {
   readonly #aad: string;
   readonly #policy: SessionPolicy;
   readonly #tickets = new Lru<string, { id: Buffer; key: Buffer; storeKey: string }>(MEMO_ENTRIES);
-  readonly #records = new Lru<string, { key: Buffer; json: string }>(MEMO_ENTRIES);
+  readonly #records = new Lru<string, { sealed: string; key: Buffer; record: Readonly<SessionRecord> }>(MEMO_ENTRIES);
 
   constructor(store: SessionStore, rootKey: Buffer, cookieName: string, policy: SessionPolicy) {
     this.#store = store;
@@ -149,9 +162,8 @@ export class Sessions {
     const timeout = this.#policy.inactivityTimeoutMs;
     const [sealed, active] = timeout > 0 ? await this.#store.getMany([storeKey, this.#activityKey(storeKey)]) : [await this.#store.get(storeKey), undefined];
     if (sealed === undefined) return { status: 'unknown' };
-    const json = this.#openRecord(key, sealed, storeKey);
-    if (json === undefined) return { status: 'invalid' };
-    const record = JSON.parse(json) as SessionRecord;
+    const record = this.#openRecord(key, sealed, storeKey);
+    if (record === undefined) return { status: 'invalid' };
     const session: Session = { id: id.toString('base64url'), key: Buffer.from(key), storeKey, record, lastActiveAt: Number(active ?? 0) };
     if (record.endsAt <= now) {
       await this.destroy(session);
@@ -175,15 +187,15 @@ export class Sessions {
     return opened;
   }
 
-  #openRecord(key: Buffer, sealed: string, storeKey: string): string | undefined {
+  #openRecord(key: Buffer, sealed: string, storeKey: string): Readonly<SessionRecord> | undefined {
     // A hit must also match the session key: the same ciphertext under another key must not open.
-    const cached = this.#records.get(sealed);
-    if (cached !== undefined && cached.key.equals(key)) return cached.json;
+    const cached = this.#records.get(storeKey);
+    if (cached !== undefined && cached.sealed === sealed && cached.key.equals(key)) return cached.record;
     const plain = open(key, sealed, storeKey);
     if (!plain) return undefined;
-    const json = plain.toString();
-    this.#records.set(sealed, { key, json });
-    return json;
+    const record = deepFreeze(JSON.parse(plain.toString()) as SessionRecord);
+    this.#records.set(storeKey, { sealed, key, record });
+    return record;
   }
 
   /** Writes the record; the store entry lives exactly as long as the session may. */

@@ -82,6 +82,25 @@ describe('sessions', () => {
     await store.set(b.storeKey, (await store.get(a.storeKey))!, 60_000);
     assert.equal((await sessions.resolve(sessions.ticket(b))).status, 'invalid');
   });
+
+  it('hands out a memoised record frozen, and a rewritten record (a refresh) fresh', async () => {
+    const store = new MemoryStore();
+    const sessions = new Sessions(store, randomBytes(32), 'oc-session', { maxAgeMs: 60_000, inactivityTimeoutMs: 0 });
+    const created = await sessions.create('user-a', undefined, tokens);
+    const first = await sessions.resolve(sessions.ticket(created));
+    const second = await sessions.resolve(sessions.ticket(created));
+    assert.ok(first.status === 'active' && second.status === 'active');
+    assert.equal(second.session.record, first.session.record, 'the same ciphertext opens to the memo\'s record');
+    assert.throws(() => ((first.session.record.tokens as { accessToken: string }).accessToken = 'forged'), TypeError, 'nested tokens are frozen too');
+    assert.throws(() => ((first.session.record as { sub: string }).sub = 'someone-else'), TypeError);
+    // What a refresh does: a new record, sealed anew under the same store key.
+    const refreshed = { ...first.session, record: { ...first.session.record, tokens: { ...tokens, accessToken: 'access-2' }, refreshedAt: Date.now() } };
+    await sessions.save(refreshed);
+    const third = await sessions.resolve(sessions.ticket(created));
+    assert.ok(third.status === 'active');
+    assert.equal(third.session.record.tokens.accessToken, 'access-2', 'a new ciphertext under the same key is opened, not served from the memo');
+    assert.equal(first.session.record.tokens.accessToken, 'access', 'the old record is untouched');
+  });
 });
 
 describe('small parsers', () => {

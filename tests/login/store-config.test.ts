@@ -124,6 +124,11 @@ describe('session store settings', () => {
     // A client-chosen key could never smuggle its own tag through (keys are digests, but the
     // store must not be the weak point).
     assert.equal(hashTagged('session:{evil}'), 'session:{evil}');
+    assert.equal(hashTagged('sid:abc'), 'sid:{abc}');
+    for (const key of ['sid:', 'sid:a:b', 'sid:{x}', 'session:', 'xsession:abc', 'session:abc:def', 'session:a}b', 'active:session:', 'a:xsession:abc', 'used-state:session']) {
+      assert.equal(hashTagged(key), key, `${key} is left alone`);
+    }
+    assert.equal(hashTagged('session:abc:session:def'), 'session:abc:session:{def}', 'the last segment is the digest');
   });
 });
 

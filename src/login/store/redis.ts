@@ -30,7 +30,16 @@ const TAKE_ATTEMPT =
  * stand alone.
  */
 export function hashTagged(key: string): string {
-  return key.replace(/(^|:)session:([^:{}]+)$/, '$1session:{$2}').replace(/^sid:([^:{}]+)$/, 'sid:{$1}');
+  // String searches, not a regex: every store command of every check comes through here.
+  const at = key.lastIndexOf('session:');
+  if (at !== -1 && (at === 0 || key[at - 1] === ':') && tagBody(key.slice(at + 8))) return `${key.slice(0, at)}session:{${key.slice(at + 8)}}`;
+  if (key.startsWith('sid:') && tagBody(key.slice(4))) return `sid:{${key.slice(4)}}`;
+  return key;
+}
+
+/** A digest to brace: not empty, and no `:` (a longer key), `{` or `}` (a tag of its own). */
+function tagBody(text: string): boolean {
+  return text.length > 0 && !/[:{}]/.test(text);
 }
 
 export interface RedisStoreOptions {
