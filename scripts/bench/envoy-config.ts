@@ -5,7 +5,7 @@
 // settings as key_values and the secrets as host_env_keys, the pluginConfig as a StringValue).
 import { FEATURES_HEADER_DEFAULT, HOST_ENV_SETTINGS, ORG_HEADER_DEFAULT } from '../../src/topology/plugin-settings.ts';
 
-const TYPE = (name: string) => `type.googleapis.com/${name}`;
+import { anyHost, httpConnectionManager, listener, socket, wasmFilter } from '../lib/envoy/shapes.ts';
 
 /** The measured path: a 200 with a short body, nothing else. */
 export const BENCH_PATH = '/api/organisations/current?expand=features';
@@ -39,74 +39,43 @@ export function orgContextSetup(file: string, keyValues: Record<string, string>,
   return { file, rootId: 'org-context', keyValues, hostEnvKeys: HOST_ENV_SETTINGS, ...(pluginConfig ? { configuration: JSON.stringify(pluginConfig) } : {}) };
 }
 
-function wasmFilter(name: string, wasm: WasmSetup): Record<string, unknown> {
-  return {
+function benchWasmFilter(name: string, wasm: WasmSetup): Record<string, unknown> {
+  return wasmFilter({
     name: `oneconnect.${name}`,
-    typed_config: {
-      '@type': TYPE('envoy.extensions.filters.http.wasm.v3.Wasm'),
-      config: {
-        name: `oneconnect.${name}`,
-        root_id: wasm.rootId,
-        failure_policy: 'FAIL_CLOSED',
-        ...(wasm.configuration !== undefined ? { configuration: { '@type': TYPE('google.protobuf.StringValue'), value: wasm.configuration } } : {}),
-        vm_config: {
-          // One VM per listener: Envoy shares a VM between filters whose vm_id and code match,
-          // and the listeners here differ in their env.
-          vm_id: name,
-          runtime: 'envoy.wasm.runtime.v8',
-          code: { local: { filename: wasm.file } },
-          environment_variables: { host_env_keys: [...wasm.hostEnvKeys], key_values: wasm.keyValues },
-        },
-      },
-    },
-  };
+    rootId: wasm.rootId,
+    failurePolicy: 'FAIL_CLOSED',
+    ...(wasm.configuration !== undefined ? { configuration: wasm.configuration } : {}),
+    // One VM per listener: Envoy shares a VM between filters whose vm_id and code match, and the
+    // listeners here differ in their env.
+    vmId: name,
+    file: wasm.file,
+    hostEnvKeys: wasm.hostEnvKeys,
+    keyValues: wasm.keyValues,
+  });
 }
 
 function echoHeaders(): Record<string, unknown>[] {
   return CHECK_HEADERS.map((header) => ({ header: { key: `echo-${header}`, value: `%REQ(${header})%` }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' }));
 }
 
-function listener(setup: ListenerSetup): Record<string, unknown> {
-  return {
-    name: setup.name,
-    address: { socket_address: { address: '127.0.0.1', port_value: 0 } },
-    filter_chains: [
-      {
-        filters: [
-          {
-            name: 'envoy.filters.network.http_connection_manager',
-            typed_config: {
-              '@type': TYPE('envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager'),
-              stat_prefix: setup.name,
-              route_config: {
-                name: setup.name,
-                virtual_hosts: [
-                  {
-                    name: setup.name,
-                    domains: ['*'],
-                    routes: [
-                      { match: { path: CHECK_PATH }, direct_response: { status: 200 }, response_headers_to_add: echoHeaders() },
-                      { match: { prefix: '/' }, direct_response: { status: 200, body: { inline_string: 'ok' } } },
-                    ],
-                  },
-                ],
-              },
-              http_filters: [
-                ...(setup.wasm ? [wasmFilter(setup.name, setup.wasm)] : []),
-                { name: 'envoy.filters.http.router', typed_config: { '@type': TYPE('envoy.extensions.filters.http.router.v3.Router') } },
-              ],
-            },
-          },
-        ],
-      },
+function benchListener(setup: ListenerSetup): Record<string, unknown> {
+  const manager = httpConnectionManager({
+    statPrefix: setup.name,
+    virtualHosts: [
+      anyHost(setup.name, [
+        { match: { path: CHECK_PATH }, direct_response: { status: 200 }, response_headers_to_add: echoHeaders() },
+        { match: { prefix: '/' }, direct_response: { status: 200, body: { inline_string: 'ok' } } },
+      ]),
     ],
-  };
+    httpFilters: setup.wasm ? [benchWasmFilter(setup.name, setup.wasm)] : [],
+  });
+  return listener(setup.name, socket('127.0.0.1', 0), manager);
 }
 
 /** Admin and every listener on kernel-chosen ports of 127.0.0.1 (read back from the admin API). */
 export function envoyBenchBootstrap(setups: ListenerSetup[]): Record<string, unknown> {
   return {
-    admin: { address: { socket_address: { address: '127.0.0.1', port_value: 0 } } },
-    static_resources: { listeners: setups.map(listener) },
+    admin: { address: socket('127.0.0.1', 0) },
+    static_resources: { listeners: setups.map(benchListener) },
   };
 }

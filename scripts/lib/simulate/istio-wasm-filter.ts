@@ -4,8 +4,7 @@
 // V8 vm_config whose env carries INLINE entries as key_values and valueFrom: HOST ones as
 // host_env_keys (read from Envoy's own environment). The Envoy runtime and the Envoy suites use it.
 import { HOST_ENV_SETTINGS } from '../../../src/topology/plugin-settings.ts';
-
-const TYPE = (name: string) => `type.googleapis.com/${name}`;
+import { wasmFilter, type FailurePolicy } from '../envoy/shapes.ts';
 
 export const WASM_PLUGIN_NAME = 'oneconnect.org-context';
 export const WASM_ROOT_ID = 'org-context';
@@ -18,7 +17,7 @@ export const WASM_ROOT_ID = 'org-context';
  * (default HOST_ENV_SETTINGS).
  */
 export interface WasmFilterOptions {
-  failurePolicy?: 'FAIL_CLOSED' | 'FAIL_OPEN' | 'FAIL_RELOAD';
+  failurePolicy?: FailurePolicy;
   reloadConfig?: Record<string, unknown>;
   pluginConfig?: Record<string, unknown> | unknown[] | string;
   keyValues?: Record<string, string>;
@@ -28,23 +27,14 @@ export interface WasmFilterOptions {
 export function istioWasmPluginFilter(wasmFile: string, options: WasmFilterOptions = {}): Record<string, unknown> {
   const configuration =
     options.pluginConfig === undefined ? undefined : typeof options.pluginConfig === 'string' ? options.pluginConfig : JSON.stringify(options.pluginConfig);
-  const hostEnvKeys = options.hostEnvKeys ?? HOST_ENV_SETTINGS;
-  return {
+  return wasmFilter({
     name: WASM_PLUGIN_NAME,
-    typed_config: {
-      '@type': TYPE('envoy.extensions.filters.http.wasm.v3.Wasm'),
-      config: {
-        name: WASM_PLUGIN_NAME,
-        root_id: WASM_ROOT_ID,
-        failure_policy: options.failurePolicy ?? 'FAIL_CLOSED',
-        ...(options.reloadConfig ? { reload_config: options.reloadConfig } : {}),
-        ...(configuration !== undefined ? { configuration: { '@type': TYPE('google.protobuf.StringValue'), value: configuration } } : {}),
-        vm_config: {
-          runtime: 'envoy.wasm.runtime.v8',
-          code: { local: { filename: wasmFile } },
-          environment_variables: { ...(hostEnvKeys.length > 0 ? { host_env_keys: [...hostEnvKeys] } : {}), key_values: options.keyValues ?? {} },
-        },
-      },
-    },
-  };
+    rootId: WASM_ROOT_ID,
+    failurePolicy: options.failurePolicy ?? 'FAIL_CLOSED',
+    ...(options.reloadConfig ? { reloadConfig: options.reloadConfig } : {}),
+    ...(configuration !== undefined ? { configuration } : {}),
+    file: wasmFile,
+    hostEnvKeys: options.hostEnvKeys ?? HOST_ENV_SETTINGS,
+    keyValues: options.keyValues ?? {},
+  });
 }

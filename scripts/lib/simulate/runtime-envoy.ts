@@ -17,6 +17,7 @@ import { PluginConfigError, PluginStartError, type HeaderList, type HostLog, typ
 import { HOST_ENV_SETTINGS } from '../../../src/topology/plugin-settings.ts';
 import { JWT_PAYLOAD_METADATA_KEY } from '../../../src/topology/waypoint.ts';
 import { locateEnvoy } from '../envoy/locate.ts';
+import { TYPE, anyHost, httpConnectionManager, listener, routerFilter, socket, staticCluster } from '../envoy/shapes.ts';
 import { startEnvoy, type RunningEnvoy } from '../envoy/process.ts';
 import { istioWasmPluginFilter } from './istio-wasm-filter.ts';
 import { startEchoUpstream, ECHO_MARK, type EchoedRequest } from './echo-upstream.ts';
@@ -24,7 +25,6 @@ import { createJwtSigner } from './jwt-signer.ts';
 import { rawHttpClient } from './raw-http-client.ts';
 import { RuntimeUnsupportedError, type Runtime, type RuntimeOptions, type RuntimeRequest, type RuntimeResult } from './runtime.ts';
 
-const TYPE = (name: string) => `type.googleapis.com/${name}`;
 const LISTENER = 'oc-runtime';
 const JWT_PROVIDER = 'oc-runtime';
 /** The response header the local reply mapper writes Envoy's %RESPONSE_CODE_DETAILS% into. */
@@ -48,63 +48,43 @@ const LOG_FORMAT = '[%l][%n] %v';
  */
 export function envoyRuntimeBootstrap(options: { wasm: string; upstreamPort: number; jwks: string; filter: Parameters<typeof istioWasmPluginFilter>[1]; directResponse?: boolean }): Record<string, unknown> {
   const route = options.directResponse ? { direct_response: { status: 200, body: { inline_string: 'ok' } } } : { route: { cluster: 'echo', timeout: '0s' } };
-  const address = (port: number) => ({ socket_address: { address: '127.0.0.1', port_value: port } });
+  const manager = httpConnectionManager({
+    statPrefix: 'oc_runtime',
+    settings: {
+      // The request the module sees is the client's: no id added before it runs.
+      generate_request_id: false,
+      local_reply_config: {
+        mappers: [
+          {
+            // Every local reply (any status): tell the client Envoy's details for it.
+            filter: { status_code_filter: { comparison: { op: 'GE', value: { default_value: 0, runtime_key: 'oc_runtime.local_reply_min' } } } },
+            headers_to_add: [{ header: { key: DETAILS_HEADER, value: '%RESPONSE_CODE_DETAILS%' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' }],
+          },
+        ],
+      },
+    },
+    routeConfig: { name: LISTENER },
+    virtualHosts: [anyHost(LISTENER, [{ match: { prefix: '/' }, ...route }])],
+    httpFilters: [
+      {
+        name: 'envoy.filters.http.jwt_authn',
+        typed_config: {
+          '@type': TYPE('envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication'),
+          // jwt_cache_config: a token seen before is not verified again (Envoy's own cache), as in production.
+          providers: { [JWT_PROVIDER]: { local_jwks: { inline_string: options.jwks }, payload_in_metadata: JWT_PAYLOAD_METADATA_KEY, forward: false, jwt_cache_config: { jwt_cache_size: 1000 } } },
+          // A token is optional (the request API's jwtPayload is), but a present one must verify.
+          rules: [{ match: { prefix: '/' }, requires: { requires_any: { requirements: [{ provider_name: JWT_PROVIDER }, { allow_missing: {} }] } } }],
+        },
+      },
+      istioWasmPluginFilter(options.wasm, options.filter),
+    ],
+    router: routerFilter({ suppress_envoy_headers: true }),
+  });
   return {
-    admin: { address: address(0) },
+    admin: { address: socket('127.0.0.1', 0) },
     static_resources: {
-      listeners: [
-        {
-          name: LISTENER,
-          address: address(0),
-          filter_chains: [
-            {
-              filters: [
-                {
-                  name: 'envoy.filters.network.http_connection_manager',
-                  typed_config: {
-                    '@type': TYPE('envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager'),
-                    stat_prefix: 'oc_runtime',
-                    // The request the module sees is the client's: no id added before it runs.
-                    generate_request_id: false,
-                    local_reply_config: {
-                      mappers: [
-                        {
-                          // Every local reply (any status): tell the client Envoy's details for it.
-                          filter: { status_code_filter: { comparison: { op: 'GE', value: { default_value: 0, runtime_key: 'oc_runtime.local_reply_min' } } } },
-                          headers_to_add: [{ header: { key: DETAILS_HEADER, value: '%RESPONSE_CODE_DETAILS%' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' }],
-                        },
-                      ],
-                    },
-                    route_config: { name: LISTENER, virtual_hosts: [{ name: LISTENER, domains: ['*'], routes: [{ match: { prefix: '/' }, ...route }] }] },
-                    http_filters: [
-                      {
-                        name: 'envoy.filters.http.jwt_authn',
-                        typed_config: {
-                          '@type': TYPE('envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication'),
-                          // jwt_cache_config: a token seen before is not verified again (Envoy's own cache), as in production.
-                          providers: { [JWT_PROVIDER]: { local_jwks: { inline_string: options.jwks }, payload_in_metadata: JWT_PAYLOAD_METADATA_KEY, forward: false, jwt_cache_config: { jwt_cache_size: 1000 } } },
-                          // A token is optional (the request API's jwtPayload is), but a present one must verify.
-                          rules: [{ match: { prefix: '/' }, requires: { requires_any: { requirements: [{ provider_name: JWT_PROVIDER }, { allow_missing: {} }] } } }],
-                        },
-                      },
-                      istioWasmPluginFilter(options.wasm, options.filter),
-                      { name: 'envoy.filters.http.router', typed_config: { '@type': TYPE('envoy.extensions.filters.http.router.v3.Router'), suppress_envoy_headers: true } },
-                    ],
-                  },
-                },
-              ],
-            },
-          ],
-        },
-      ],
-      clusters: [
-        {
-          name: 'echo',
-          type: 'STATIC',
-          connect_timeout: '2s',
-          load_assignment: { cluster_name: 'echo', endpoints: [{ lb_endpoints: [{ endpoint: { address: address(options.upstreamPort) } }] }] },
-        },
-      ],
+      listeners: [listener(LISTENER, socket('127.0.0.1', 0), manager)],
+      clusters: [staticCluster('echo', '127.0.0.1', options.upstreamPort)],
     },
   };
 }

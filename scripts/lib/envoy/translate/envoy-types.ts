@@ -1,32 +1,15 @@
-// Small builders for the Envoy API shapes every translator module writes, so that an `@type`, a
-// socket address or a static cluster is spelled once.
-export type EnvoyObject = Record<string, unknown>;
+// What the translator modules build on: the shared Envoy shapes (../shapes.ts), the connection
+// manager with the settings Istio's proxies run with, and the translation's own error.
+import { httpConnectionManager as manager, type EnvoyObject } from '../shapes.ts';
 
-export const TYPE = (name: string): string => `type.googleapis.com/${name}`;
-
-export function socket(host: string, port: number): EnvoyObject {
-  return { socket_address: { address: host, port_value: port } };
-}
-
-/** A STATIC cluster of one endpoint; `sourceAddress` binds the upstream connection (a local peer identity). */
-export function staticCluster(name: string, host: string, port: number, sourceAddress?: string): EnvoyObject {
-  return {
-    name,
-    type: 'STATIC',
-    connect_timeout: '2s',
-    ...(sourceAddress ? { upstream_bind_config: { source_address: { address: sourceAddress, port_value: 0 } } } : {}),
-    load_assignment: { cluster_name: name, endpoints: [{ lb_endpoints: [{ endpoint: { address: socket(host, port) } }] }] },
-  };
-}
+export { ROUTER_FILTER, TYPE, socket, staticCluster, type EnvoyObject } from '../shapes.ts';
 
 /** Case-insensitive exact matchers for header names (ext_authz allow lists). */
 export function exactNames(names: readonly string[]): EnvoyObject {
   return { patterns: names.map((name) => ({ exact: name, ignore_case: true })) };
 }
 
-export const ROUTER_FILTER: EnvoyObject = { name: 'envoy.filters.http.router', typed_config: { '@type': TYPE('envoy.extensions.filters.http.router.v3.Router') } };
-
-/** An http_connection_manager network filter with its route table and HTTP filters (the router last). */
+/** The connection manager as Istio's proxies run it: codec AUTO, Istio's path normalisation. */
 export function httpConnectionManager(options: {
   statPrefix: string;
   virtualHosts: EnvoyObject[];
@@ -34,23 +17,14 @@ export function httpConnectionManager(options: {
   useRemoteAddress: boolean;
   requestHeadersToRemove?: string[];
 }): EnvoyObject {
-  return {
-    name: 'envoy.filters.network.http_connection_manager',
-    typed_config: {
-      '@type': TYPE('envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager'),
-      stat_prefix: options.statPrefix,
-      codec_type: 'AUTO',
-      // Istio's default path normalisation (meshConfig pathNormalization BASE): RFC 3986 dot segments.
-      normalize_path: true,
-      use_remote_address: options.useRemoteAddress,
-      route_config: {
-        name: options.statPrefix,
-        ...(options.requestHeadersToRemove ? { request_headers_to_remove: options.requestHeadersToRemove } : {}),
-        virtual_hosts: options.virtualHosts,
-      },
-      http_filters: [...options.httpFilters, ROUTER_FILTER],
-    },
-  };
+  return manager({
+    statPrefix: options.statPrefix,
+    // Istio's default path normalisation (meshConfig pathNormalization BASE): RFC 3986 dot segments.
+    settings: { codec_type: 'AUTO', normalize_path: true, use_remote_address: options.useRemoteAddress },
+    ...(options.requestHeadersToRemove ? { routeConfig: { request_headers_to_remove: options.requestHeadersToRemove } } : {}),
+    virtualHosts: options.virtualHosts,
+    httpFilters: options.httpFilters,
+  });
 }
 
 /** Thrown for a manifest the translation cannot express faithfully: never translated differently. */

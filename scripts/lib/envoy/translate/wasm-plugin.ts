@@ -5,7 +5,8 @@
 // `pluginConfig` → the JSON configuration. `phase` and `priority` place it in the filter chain.
 // The module: istio-agent pulls `url` and checks `sha256`; locally it is a file (LocalBindings.wasmFile).
 import { spec, type IstioInput, type K8sObject } from './overlay.ts';
-import { TYPE, TranslationError, type EnvoyObject } from './envoy-types.ts';
+import { TranslationError, type EnvoyObject } from './envoy-types.ts';
+import { wasmFilter, type FailurePolicy } from '../shapes.ts';
 import type { LocalBindings } from './local.ts';
 
 export type PluginPhase = 'AUTHN' | 'AUTHZ' | 'STATS' | 'UNSPECIFIED_PHASE';
@@ -16,7 +17,7 @@ export interface TranslatedPlugin {
   filter: EnvoyObject;
 }
 
-const FAILURE_POLICIES: Record<string, string> = { FAIL_CLOSE: 'FAIL_CLOSED', FAIL_OPEN: 'FAIL_OPEN' };
+const FAILURE_POLICIES: Record<string, FailurePolicy> = { FAIL_CLOSE: 'FAIL_CLOSED', FAIL_OPEN: 'FAIL_OPEN' };
 
 export function wasmPluginsFor(input: IstioInput, serviceName: string, namespace: string, waypoint: string): K8sObject[] {
   return input.objects.filter((object) => {
@@ -48,23 +49,15 @@ export function translateWasmPlugin(plugin: K8sObject, bindings: LocalBindings):
   return {
     phase: (s.phase ?? 'UNSPECIFIED_PHASE') as PluginPhase,
     priority: Number(s.priority ?? 0),
-    filter: {
+    filter: wasmFilter({
       name,
-      typed_config: {
-        '@type': TYPE('envoy.extensions.filters.http.wasm.v3.Wasm'),
-        config: {
-          name,
-          root_id: s.pluginName ?? plugin.metadata.name,
-          // Replaces the deprecated fail_open; a VM that fails to start or configure rejects requests.
-          failure_policy: failurePolicy,
-          ...(s.pluginConfig ? { configuration: { '@type': TYPE('google.protobuf.StringValue'), value: JSON.stringify(s.pluginConfig) } } : {}),
-          vm_config: {
-            runtime: 'envoy.wasm.runtime.v8',
-            code: { local: { filename: bindings.wasmFile } },
-            environment_variables: { ...(hostKeys.length ? { host_env_keys: hostKeys } : {}), key_values: keyValues },
-          },
-        },
-      },
-    },
+      rootId: s.pluginName ?? plugin.metadata.name,
+      // Replaces the deprecated fail_open; a VM that fails to start or configure rejects requests.
+      failurePolicy,
+      ...(s.pluginConfig ? { configuration: JSON.stringify(s.pluginConfig) } : {}),
+      file: bindings.wasmFile,
+      hostEnvKeys: hostKeys,
+      keyValues,
+    }),
   };
 }
