@@ -2,13 +2,10 @@
 // Wonderwall's WONDERWALL_* variables as aliases (ours win).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, loadConfig, settingsFromOptions } from '../../src/login/config.ts';
+import { loadConfig, settingsFromOptions } from '../../src/login/config.ts';
+import { configRefusal as refused } from '../support/config-refusal.ts';
 
 const BASE = { APP_ORIGIN: 'https://app.example.com', OIDC_ISSUER: 'https://idp.example.com/pool', OIDC_CLIENT_ID: 'app-client' };
-
-function refused(env: Record<string, string>, setting: string): void {
-  assert.throws(() => loadConfig(env), (error: unknown) => error instanceof ConfigError && error.setting === setting, setting);
-}
 
 describe('LOGIN_MODE and standalone settings', () => {
   it('defaults to ext-authz with one root ingress and autologin off', () => {

@@ -3,24 +3,13 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { ConfigError, loadConfig, SETTINGS } from '../../src/login/index.ts';
+import { loadConfig, SETTINGS } from '../../src/login/index.ts';
 import { startOidcTestProvider } from '../../fixtures/oidc-provider.ts';
 import { REPO_ROOT } from '../../scripts/lib/artifacts.ts';
+import { configRefusal as rejects } from '../support/config-refusal.ts';
 
 const root = REPO_ROOT;
 const BASE = { APP_ORIGIN: 'https://localhost:8443', OIDC_ISSUER: 'https://idp.example.com/pool', OIDC_CLIENT_ID: 'app-client' };
-
-function rejects(env: Record<string, string>, setting: string, argv: string[] = []): ConfigError {
-  try {
-    loadConfig(env, argv);
-  } catch (error) {
-    assert.ok(error instanceof ConfigError, `expected ConfigError, got ${String(error)}`);
-    assert.equal(error.setting, setting, error.message);
-    assert.ok(error.message.startsWith(`${setting}: `));
-    return error;
-  }
-  assert.fail(`accepted ${JSON.stringify({ ...env, argv })}`);
-}
 
 function run(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

@@ -4,7 +4,8 @@
 // client secret is refused, and Wonderwall's proxy environment maps onto it.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, loadConfig } from '../../src/login/index.ts';
+import { loadConfig } from '../../src/login/index.ts';
+import { configRefusal as refused } from '../support/config-refusal.ts';
 
 const KEY = Buffer.alloc(32, 3).toString('base64');
 /** The settings the SSO proxy gets in the manifests and `npm start -- --sso` — and nothing else. */
@@ -20,19 +21,6 @@ const PROXY_ENV = {
   LISTEN: '0.0.0.0:4180',
   METRICS_LISTEN: '0.0.0.0:4181',
 };
-
-function refused(env: Record<string, string>, setting: string): ConfigError {
-  let caught: unknown;
-  assert.throws(
-    () => loadConfig(env),
-    (error: unknown) => {
-      caught = error;
-      return error instanceof ConfigError && error.setting === setting;
-    },
-    setting,
-  );
-  return caught as ConfigError;
-}
 
 describe('sso-proxy configuration', () => {
   it('loads from the proxy settings alone, with no provider to read', () => {

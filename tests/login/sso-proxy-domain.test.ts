@@ -4,8 +4,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { ConfigError, loadConfig } from '../../src/login/index.ts';
+import { loadConfig } from '../../src/login/index.ts';
 import { REPO_ROOT } from '../../scripts/lib/artifacts.ts';
+import { configRefusal as refusal } from '../support/config-refusal.ts';
 
 const PROXY_ENV = {
   LOGIN_MODE: 'sso-proxy',
@@ -17,16 +18,6 @@ const PROXY_ENV = {
   UPSTREAM_URL: 'http://127.0.0.1:8080',
   APP_ORIGIN: 'https://app-a.example.com',
 };
-
-function refusal(env: Record<string, string>): ConfigError {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    assert.ok(error instanceof ConfigError, String(error));
-    return error;
-  }
-  assert.fail(`accepted ${JSON.stringify(env)}`);
-}
 
 describe('sso-proxy with SSO_DOMAIN', () => {
   it('starts when the app is on the domain or a subdomain of it, and without SSO_DOMAIN as before', () => {

@@ -6,11 +6,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig, SETTINGS } from '../../src/login/index.ts';
+import { loadConfig, SETTINGS } from '../../src/login/index.ts';
 import { MemoryStore } from '../../src/login/store/memory.ts';
 import { createSessionStore } from '../../src/login/store/create.ts';
 import { hashTagged } from '../../src/login/store/redis.ts';
 import { createMetrics } from '../../src/login/metrics.ts';
+import { configRefusal } from '../support/config-refusal.ts';
 
 const BASE = {
   APP_ORIGIN: 'https://localhost:8443',
@@ -20,16 +21,7 @@ const BASE = {
   ENCRYPTION_KEY: Buffer.alloc(32, 3).toString('base64'),
 };
 
-function rejects(env: Record<string, string>, setting: string): ConfigError {
-  try {
-    loadConfig({ ...BASE, ...env });
-  } catch (error) {
-    assert.ok(error instanceof ConfigError, `expected ConfigError, got ${String(error)}`);
-    assert.equal(error.setting, setting, error.message);
-    return error;
-  }
-  assert.fail(`accepted ${JSON.stringify(env)}`);
-}
+const rejects = (env: Record<string, string>, setting: string) => configRefusal({ ...BASE, ...env }, setting);
 
 describe('session store settings', () => {
   it('reads a Sentinel group with ACL credentials for the nodes and the sentinels, TLS and WAIT', () => {

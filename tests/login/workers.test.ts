@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { readdirSync, readFileSync } from 'node:fs';
-import { ConfigError, loadConfig } from '../../src/login/index.ts';
+import { loadConfig } from '../../src/login/index.ts';
 import { usableCpus } from '../../src/login/cluster/cpus.ts';
 import { REPO_ROOT } from '../../scripts/lib/artifacts.ts';
 import { requireTool } from '../support/tools.ts';
@@ -17,21 +17,12 @@ import { startRedisServer, type RedisServer } from '../../fixtures/redis-server.
 import { relyingPartyEnv, startOidcTestProvider, type OidcTestProvider } from '../../fixtures/oidc-provider.ts';
 import { Browser } from '../../fixtures/browser.ts';
 import { APP } from './stack.ts';
+import { configRefusal as refusal } from '../support/config-refusal.ts';
 
 const redisTool = requireTool('redis-server');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const REDIS_ENV = { SESSION_STORE: 'redis', REDIS_URL: 'redis://127.0.0.1:6379', ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64') };
 const BASE = { APP_ORIGIN: APP, OIDC_ISSUER: 'https://idp.example.com', OIDC_CLIENT_ID: 'app' };
-
-function refusal(env: Record<string, string>): ConfigError {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    assert.ok(error instanceof ConfigError, String(error));
-    return error;
-  }
-  assert.fail(`accepted ${JSON.stringify(env)}`);
-}
 
 describe('WORKERS setting', () => {
   it('is 1 by default, a count or auto with Redis, and refused otherwise, naming WORKERS', () => {
