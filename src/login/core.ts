@@ -15,11 +15,13 @@ import type { EndSession, OidcClient } from './oidc.ts';
 import { LoginRateLimit } from './rate-limit.ts';
 import { relativeRedirects, type RedirectValidator } from './redirect.ts';
 import { Sessions, type Session } from './session.ts';
-import type { SessionStore } from './store/types.ts';
+import { StoreUnavailableError, type SessionStore } from './store/types.ts';
+import { LogoutRetries, type LogoutRetryOptions } from './logout-retry.ts';
 
 export interface CoreLogger {
   info(object: object, message: string): void;
   warn(object: object, message: string): void;
+  error(object: object, message: string): void;
 }
 
 export type DenyReason = 'no_session' | 'invalid_ticket' | 'unknown_session' | 'expired' | 'refresh_rejected' | 'tokens_expired' | 'insufficient_level';
@@ -63,11 +65,20 @@ export class LoginCore {
   /** Refreshes in flight in this process, by store key: concurrent checks share one. */
   readonly #inflight = new Map<string, Promise<Session>>();
   readonly #rateLimit: LoginRateLimit;
+  readonly #logoutRetries: LogoutRetries;
   #warnedUnsupportedLevel = false;
 
   constructor(
     config: LoginConfig,
-    deps: { store: SessionStore; oidc: OidcClient; metrics: LoginMetrics; logger: CoreLogger; redirects?: RedirectValidator },
+    deps: {
+      store: SessionStore;
+      oidc: OidcClient;
+      metrics: LoginMetrics;
+      logger: CoreLogger;
+      redirects?: RedirectValidator;
+      /** Timings of the front-channel logout retries (tests); defaults in logout-retry.ts. */
+      logoutRetry?: Partial<Omit<LogoutRetryOptions, 'end' | 'logger' | 'onPending'>>;
+    },
   ) {
     this.config = config;
     this.#redirects = deps.redirects ?? relativeRedirects(config.appOrigin);
@@ -82,6 +93,17 @@ export class LoginCore {
     });
     this.flows = new FlowCookies(config.encryptionKey, config.cookieSecure, config.loginStateMaxAgeMs);
     this.#rateLimit = new LoginRateLimit(deps.store, config.loginRateLimit);
+    this.#logoutRetries = new LogoutRetries({
+      end: (sid) => this.#endSessionsOf(sid),
+      logger: deps.logger,
+      onPending: (count) => deps.metrics.frontChannelPending.set(count),
+      ...deps.logoutRetry,
+    });
+  }
+
+  /** Stops what runs in the background (front-channel logouts waiting for the store). */
+  close(): void {
+    this.#logoutRetries.close();
   }
 
   /**
@@ -407,14 +429,24 @@ export class LoginCore {
   /**
    * Front-channel logout: the provider ended its session `sid`; every session here logged in under
    * it ends too. The refresh tokens are not revoked: their records are sealed with keys only the
-   * browsers hold, and the provider ended the grant behind them itself. Returns how many sessions
-   * the sid listed.
+   * browsers hold, and the provider ended the grant behind them itself. `queued`: the store is
+   * down and the logout is retried in the background (logout-retry.ts); a full queue throws the
+   * store's error, a 503.
    */
-  async frontChannelLogout(sid: string): Promise<number> {
+  async frontChannelLogout(sid: string): Promise<'ended' | 'queued'> {
+    try {
+      await this.#endSessionsOf(sid);
+      return 'ended';
+    } catch (error) {
+      if (error instanceof StoreUnavailableError && this.#logoutRetries.add(sid)) return 'queued';
+      throw error;
+    }
+  }
+
+  async #endSessionsOf(sid: string): Promise<void> {
     const ended = await this.sessions.destroyForSid(sid);
     this.#metrics.logouts.inc({ kind: 'front_channel' });
     this.#logger.info({ sid: digest(sid).slice(0, 12), sessions: ended }, 'front-channel logout');
-    return ended;
   }
 
   /** The provider sent the browser back: on to the target chosen at logout (checked again). */

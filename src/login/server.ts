@@ -79,6 +79,7 @@ function relyingParty(config: LoginConfig, store: SessionStore, metrics: LoginMe
   oidc.start();
   // Discovery retries on a timer from here: a mode that fails to build must not leave it running.
   opened.add(() => oidc.close());
+  opened.add(() => core.close());
   return {
     mode: createMode({ config, core, metrics, logger }),
     ready: oidc.ready,

@@ -19,6 +19,7 @@ import { MemoryStore } from '../../src/login/store/memory.ts';
 import { hashTagged, RedisStore } from '../../src/login/store/redis.ts';
 import type { SessionStore } from '../../src/login/store/types.ts';
 import { APP, bearer, jwtPayload, startStack, type Stack } from './stack.ts';
+import { LogoutRetries } from '../../src/login/logout-retry.ts';
 
 const redisTool = requireTool('redis-server');
 const cliTool = requireTool('redis-cli');
@@ -238,5 +239,114 @@ describe('front-channel logout input', () => {
     assert.equal((await stack.browser().request(`${APP}/oauth2/logout/frontchannel?${sidParam}`, { method: 'POST', from: `${APP}/` })).status, 405);
     assert.equal((await frontChannel(stack, `?${sidParam}`)).status, 200);
     assert.equal((await stack.check(browser)).status, 401);
+  });
+});
+
+describe('front-channel logout while the store is down (Redis paused)', { skip: redisTool.skip, timeout: 60_000 }, () => {
+  let provider: OidcTestProvider;
+  let redis: RedisServer;
+  let store: RedisStore;
+  let stack: Stack;
+  before(async () => {
+    provider = await startOidcTestProvider({ appOrigin: APP, sessionIds: true });
+    redis = await startRedisServer({ binary: redisTool.path });
+    store = new RedisStore({ url: redis.url });
+    await store.waitUntilReady(5000);
+    stack = await startStack({ provider, store, env: { ENCRYPTION_KEY: randomBytes(32).toString('base64') } });
+  });
+  after(async () => {
+    redis?.resume();
+    await stack?.close();
+    await store?.close();
+    await redis?.stop();
+    await provider?.close();
+  });
+
+  it('answers 202 and ends the sessions once the store is back', async () => {
+    const first = stack.browser();
+    await stack.login(first);
+    const second = sameProviderSession(first, provider, stack);
+    await stack.login(second);
+    const other = stack.browser();
+    await stack.login(other);
+    const sid = await sidOf(stack, first);
+    const pending = async () => (await stack.service.metrics.frontChannelPending.get()).values[0]?.value ?? 0;
+
+    redis.pause();
+    try {
+      const answer = await frontChannel(stack, `?sid=${encodeURIComponent(sid)}`);
+      assert.equal(answer.status, 202, 'accepted: the store is down, the logout waits for it');
+      assert.equal(answer.body, '');
+      assert.equal(answer.headers.get('cache-control'), 'no-store');
+      assert.equal(await pending(), 1);
+      assert.equal((await frontChannel(stack, `?sid=${encodeURIComponent(sid)}`)).status, 202, 'the same sid again: still one waiting');
+      assert.equal(await pending(), 1);
+      assert.equal((await stack.check(first)).status, 503, 'meanwhile no check passes');
+    } finally {
+      redis.resume();
+    }
+    const deadline = Date.now() + 15_000;
+    while ((await pending()) > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(await pending(), 0, 'the retry ran once Redis answered again');
+    assert.equal((await stack.check(first)).status, 401, 'the first session ended');
+    assert.equal((await stack.check(second)).status, 401, 'the second session ended');
+    assert.equal((await stack.check(other)).status, 200, 'another provider session is untouched');
+    assert.ok(stack.logs.some((line) => line.includes('front-channel logout: done after the store came back')));
+    assert.ok(!stack.logs.some((line) => line.includes(sid)), 'the sid itself is not logged');
+  });
+});
+
+describe('the front-channel logout retry queue', () => {
+  const quiet = () => {
+    const lines: string[] = [];
+    const log = (object: object, message: string) => void lines.push(`${message} ${JSON.stringify(object)}`);
+    return { lines, logger: { info: log, warn: log, error: log } };
+  };
+  const until = async (condition: () => boolean, ms = 5000) => {
+    const deadline = Date.now() + ms;
+    while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.ok(condition(), 'condition met in time');
+  };
+
+  it('retries with a doubling delay until the sessions are ended', async () => {
+    const { lines, logger } = quiet();
+    const attempts: number[] = [];
+    const retries = new LogoutRetries({
+      logger,
+      firstDelayMs: 20,
+      end: async () => {
+        attempts.push(Date.now());
+        if (attempts.length < 3) throw new Error('store down');
+      },
+    });
+    assert.equal(retries.add('sid-1'), true);
+    await until(() => retries.pending === 0);
+    assert.equal(attempts.length, 3);
+    assert.ok(attempts[2]! - attempts[1]! >= 35, `the second wait doubles the first (${attempts[2]! - attempts[1]!} ms)`);
+    assert.ok(lines.some((line) => line.startsWith('front-channel logout: done after the store came back')));
+  });
+
+  it('gives up after its bound, holds at most maxPending sids, and drops them on close', async () => {
+    const { lines, logger } = quiet();
+    let calls = 0;
+    const failing = new LogoutRetries({ logger, firstDelayMs: 10, maxDelayMs: 20, giveUpAfterMs: 100, end: async () => {
+        calls++;
+        throw new Error('down');
+      },
+    });
+    failing.add('sid-a');
+    await until(() => failing.pending === 0, 2000);
+    assert.ok(calls >= 3, `tried a few times (${calls})`);
+    assert.ok(lines.some((line) => line.startsWith('front-channel logout given up')));
+
+    const bounded = new LogoutRetries({ logger, firstDelayMs: 60_000, maxPending: 2, end: async () => undefined });
+    assert.equal(bounded.add('a'), true);
+    assert.equal(bounded.add('b'), true);
+    assert.equal(bounded.add('a'), true, 'a waiting sid is not counted twice');
+    assert.equal(bounded.add('c'), false, 'full: the caller answers 503');
+    assert.equal(bounded.pending, 2);
+    bounded.close();
+    assert.equal(bounded.pending, 0);
+    assert.ok(lines.some((line) => line.includes('"pending":2')), 'closing says how many were dropped');
   });
 });

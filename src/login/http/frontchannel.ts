@@ -2,7 +2,8 @@
 // Wonderwall serves it): the provider, ending its session `sid`, loads this URL in a hidden iframe
 // of its logout page; every session here logged in under that sid ends. The iframe is cross-site,
 // so the browser sends no session cookie with it (SameSite=Lax): the sid alone finds the sessions,
-// through the index the store keeps (session.ts). 200 with an empty body, never cached.
+// through the index the store keeps (session.ts). 200 with an empty body, never cached; 202 when
+// the store is down and the logout is retried in the background (logout-retry.ts).
 //
 // Anyone can load this URL; what it needs is the sid, which only the provider and the ID token's
 // holders know. The sid is hostile input: one value, bounded, printable ASCII. When the provider
@@ -32,8 +33,8 @@ export function frontChannelLogoutEndpoint({ core, config }: HttpContext): Endpo
       if (issuers.length > 1 || (issuers.length === 1 && !sameIssuer(issuers[0]!, config.issuer))) {
         throw new HttpError(400, 'invalid_issuer', 'the iss parameter is not this service\'s identity provider');
       }
-      await core.frontChannelLogout(sid);
-      send(res, 200, {});
+      // 202: the store is down and the logout waits for it (the iframe never loads it twice).
+      send(res, (await core.frontChannelLogout(sid)) === 'ended' ? 200 : 202, {});
     },
   };
 }
