@@ -40,6 +40,19 @@ async function sidOf(stack: Stack, browser: Browser): Promise<string> {
   return sid as string;
 }
 
+/** Two sessions on one provider session (its sid), and one on another: the cases every logout by sid needs. */
+async function twoSessionsAndAnother(stack: Stack, provider: OidcTestProvider): Promise<{ first: Browser; second: Browser; other: Browser; sid: string }> {
+  const first = stack.browser();
+  await stack.login(first);
+  const second = sameProviderSession(first, provider, stack);
+  await stack.login(second);
+  const other = stack.browser();
+  await stack.login(other);
+  const sid = await sidOf(stack, first);
+  assert.equal(await sidOf(stack, second), sid, 'one provider session, two sessions here');
+  return { first, second, other, sid };
+}
+
 /** The provider's iframe: no cookies of the app, loaded from the provider's logout page. */
 function frontChannel(stack: Stack, query: string) {
   return new Browser().route(APP, stack.service.url).request(`${APP}/oauth2/logout/frontchannel${query}`, {
@@ -126,14 +139,7 @@ for (const topology of TOPOLOGIES) {
     });
 
     it('ends every session of the provider session, and only those', async () => {
-      const first = stack.browser();
-      await stack.login(first);
-      const second = sameProviderSession(first, provider, stack);
-      await stack.login(second);
-      const other = stack.browser();
-      await stack.login(other);
-      const sid = await sidOf(stack, first);
-      assert.equal(await sidOf(stack, second), sid, 'one provider session, two sessions here');
+      const { first, second, other, sid } = await twoSessionsAndAnother(stack, provider);
       const otherSid = await sidOf(stack, other);
       assert.notEqual(otherSid, sid);
       assert.equal((await backend.members(sid)).length, 2, 'both sessions are indexed under the sid');
@@ -263,13 +269,7 @@ describe('front-channel logout while the store is down (Redis paused)', { skip: 
   });
 
   it('answers 202 and ends the sessions once the store is back', async () => {
-    const first = stack.browser();
-    await stack.login(first);
-    const second = sameProviderSession(first, provider, stack);
-    await stack.login(second);
-    const other = stack.browser();
-    await stack.login(other);
-    const sid = await sidOf(stack, first);
+    const { first, second, other, sid } = await twoSessionsAndAnother(stack, provider);
     const pending = async () => (await stack.service.metrics.frontChannelPending.get()).values[0]?.value ?? 0;
 
     redis.pause();
