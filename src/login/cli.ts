@@ -3,9 +3,6 @@
 import { ConfigError, SETTINGS, loadConfig, modeHelpLines, type LoginConfig } from './config.ts';
 import cluster from 'node:cluster';
 import { pino } from 'pino';
-import { runPrimary } from './cluster/primary.ts';
-import { runWorker } from './cluster/worker.ts';
-import { startLoginService } from './server.ts';
 
 export function usage(command = 'oc-edge login'): string {
   const lines = [
@@ -35,10 +32,12 @@ export function usage(command = 'oc-edge login'): string {
  */
 export async function serveUntilSignal(config: LoginConfig): Promise<void> {
   if (config.workers > 1 && cluster.isWorker) {
-    await runWorker(config);
+    await (await import('./cluster/worker.ts')).runWorker(config);
     return;
   }
-  const running = config.workers > 1 ? await supervise(config) : await startLoginService(config);
+  // Loaded on demand: a primary never loads the service itself (openid-client, ioredis, the modes),
+  // which keeps its memory to the little it needs.
+  const running = config.workers > 1 ? await supervise(config) : await (await import('./server.ts')).startLoginService(config);
   const stop = () => {
     void running.close().then((code) => process.exit(code ?? 0));
   };
@@ -48,6 +47,7 @@ export async function serveUntilSignal(config: LoginConfig): Promise<void> {
 
 /** The primary as the command line runs it: its exit code is the cluster's (1 when a worker died). */
 async function supervise(config: LoginConfig): Promise<{ close(): Promise<number> }> {
+  const { runPrimary } = await import('./cluster/primary.ts');
   const primary = await runPrimary(config, pino({ name: 'login', level: config.logLevel }));
   void primary.stopped.then((code) => process.exit(code));
   return { close: () => primary.stop() };
