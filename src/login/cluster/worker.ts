@@ -21,7 +21,13 @@ export async function runWorker(config: LoginConfig): Promise<LoginService> {
   process.on('message', (message) => {
     if (!isOurs<ToWorker>(message)) return;
     if (message.oc === 'stop') stop();
-    else if (message.oc === 'health?') void service.health().then((health) => send({ oc: 'health', id: message.id, health }));
+    else if (message.oc === 'health?') {
+      // health() does not reject today; if it ever did, this worker must answer unhealthy, not crash.
+      void service.health().then(
+        (health) => send({ oc: 'health', id: message.id, health }),
+        () => send({ oc: 'health', id: message.id, health: { store: 'unreachable' } }),
+      );
+    }
   });
   // The primary died without stopping us (SIGKILL, OOM): nobody would supervise this worker.
   process.once('disconnect', stop);
