@@ -200,6 +200,23 @@ describe('WORKERS=2: one service in two processes', { skip: redisTool.skip, time
     }
   });
 
+  it('leaves no worker behind when the primary is killed outright', async () => {
+    const main = await startMain(env);
+    try {
+      assert.ok(main.listening, main.output());
+      const pids = childrenOf(main.child.pid!);
+      assert.equal(pids.length, 2);
+      main.child.kill('SIGKILL');
+      await main.exited;
+      // The IPC channel closes with the primary: each worker closes its servers and exits.
+      const deadline = Date.now() + 10_000;
+      while (pids.some(alive) && Date.now() < deadline) await sleep(50);
+      for (const pid of pids) assert.equal(alive(pid), false, `worker ${pid} stopped without its primary`);
+    } finally {
+      main.child.kill('SIGKILL');
+    }
+  });
+
   it('fails the start with exit 1 when the workers cannot bind the port, leaving no process behind', async () => {
     const taken = createServer();
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));

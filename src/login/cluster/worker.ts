@@ -29,8 +29,8 @@ export async function runWorker(config: LoginConfig): Promise<LoginService> {
       );
     }
   });
-  // The primary died without stopping us (SIGKILL, OOM): nobody would supervise this worker.
-  process.once('disconnect', stop);
+  // A primary that dies without stopping us (SIGKILL, OOM) closes the IPC channel, and node:cluster
+  // then exits this worker by itself: no orphan keeps serving (workers.test.ts kills a primary).
   send({ oc: 'ready', url: service.url });
   return service;
 }
