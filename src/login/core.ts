@@ -16,7 +16,7 @@ import { LoginRateLimit } from './rate-limit.ts';
 import { relativeRedirects, type RedirectValidator } from './redirect.ts';
 import { Sessions, type Session } from './session.ts';
 import { StoreUnavailableError, type SessionStore } from './store/types.ts';
-import { LogoutRetries, type LogoutRetryOptions } from './logout-retry.ts';
+import { LogoutRetries } from './logout-retry.ts';
 
 export interface CoreLogger {
   info(object: object, message: string): void;
@@ -70,15 +70,7 @@ export class LoginCore {
 
   constructor(
     config: LoginConfig,
-    deps: {
-      store: SessionStore;
-      oidc: OidcClient;
-      metrics: LoginMetrics;
-      logger: CoreLogger;
-      redirects?: RedirectValidator;
-      /** Timings of the front-channel logout retries (tests); defaults in logout-retry.ts. */
-      logoutRetry?: Partial<Omit<LogoutRetryOptions, 'end' | 'logger' | 'onPending'>>;
-    },
+    deps: { store: SessionStore; oidc: OidcClient; metrics: LoginMetrics; logger: CoreLogger; redirects?: RedirectValidator },
   ) {
     this.config = config;
     this.#redirects = deps.redirects ?? relativeRedirects(config.appOrigin);
@@ -97,7 +89,6 @@ export class LoginCore {
       end: (sid) => this.#endSessionsOf(sid),
       logger: deps.logger,
       onPending: (count) => deps.metrics.frontChannelPending.set(count),
-      ...deps.logoutRetry,
     });
   }
 

@@ -1,7 +1,7 @@
 // Front-channel logouts that met a store outage, retried in the background (as Wonderwall does):
 // the provider's iframe loads the URL once and never again, so a 503 would leave those sessions
 // alive until they expire. A sid is kept until its sessions are ended, with a doubling delay,
-// and given up (logged) after a bound. At most MAX_PENDING sids wait; past that the request is
+// and given up (logged) after a bound. At most `maxPending` sids wait; past that the request is
 // answered 503, as before. The queue lives in this process: a restart drops it, which the log
 // line of every queued sid makes visible.
 import { digest } from './crypto.ts';

@@ -36,8 +36,8 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Login
     revocations: new Counter({ name: 'oc_login_revocations_total', help: 'refresh token revocations: ok, failed', labelNames: ['result'], registers }),
     storeErrors: new Counter({ name: 'oc_login_store_errors_total', help: 'requests answered 503 because the session store failed', registers }),
     storeEvictions: new Counter({ name: 'oc_login_store_evictions_total', help: 'entries the bounded memory store dropped to stay within MEMORY_STORE_MAX_ENTRIES (their sessions must log in again)', registers }),
-    // With WORKERS > 1 the primary sums the workers' metrics; this one is up only if it is in all.
     frontChannelPending: new Gauge({ name: 'oc_login_frontchannel_logouts_pending', help: 'front-channel logouts that met a store outage, waiting to be retried', registers }),
+    // With WORKERS > 1 the primary sums the workers' metrics; this one is up only if it is in all.
     providerUp: new Gauge({ name: 'oc_login_provider_up', help: '1 once the identity provider was discovered, 0 while unreachable', registers, aggregator: 'min' }),
   };
 }

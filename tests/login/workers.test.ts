@@ -119,6 +119,22 @@ async function metricsText(metricsUrl: string): Promise<string> {
 
 const sample = (text: string, line: RegExp) => Number(line.exec(text)?.[1] ?? NaN);
 
+/**
+ * main.ts started with two workers, handed to `body` once it listens with its two worker pids;
+ * whatever `body` leaves running is killed afterwards.
+ */
+async function withTwoWorkers(env: Record<string, string>, body: (main: Started & { listening: NonNullable<Started['listening']> }, pids: number[]) => Promise<void>): Promise<void> {
+  const main = await startMain(env);
+  try {
+    assert.ok(main.listening, main.output());
+    const pids = childrenOf(main.child.pid!);
+    assert.equal(pids.length, 2, `two workers under the primary: ${pids.join(', ')}`);
+    await body({ ...main, listening: main.listening }, pids);
+  } finally {
+    main.child.kill('SIGKILL');
+  }
+}
+
 describe('WORKERS=2: one service in two processes', { skip: redisTool.skip, timeout: 120_000 }, () => {
   let redis: RedisServer;
   let provider: OidcTestProvider;
@@ -134,13 +150,9 @@ describe('WORKERS=2: one service in two processes', { skip: redisTool.skip, time
   });
 
   it('serves a session from both workers, and sums their metrics and health on one admin port', async () => {
-    const main = await startMain(env);
-    try {
-      assert.ok(main.listening, main.output());
+    await withTwoWorkers(env, async (main, pids) => {
       const { url, metricsUrl, workers } = main.listening;
       assert.equal(workers, 2);
-      const pids = childrenOf(main.child.pid!);
-      assert.equal(pids.length, 2, `two workers under the primary: ${pids.join(', ')}`);
 
       let health = await fetch(`${metricsUrl}/healthz`);
       for (let i = 0; health.status !== 200 && i < 100; i++) {
@@ -175,17 +187,11 @@ describe('WORKERS=2: one service in two processes', { skip: redisTool.skip, time
       main.child.kill('SIGTERM');
       assert.equal(await main.exited, 0, main.output());
       for (const pid of pids) assert.equal(alive(pid), false, `worker ${pid} stopped with the primary`);
-    } finally {
-      main.child.kill('SIGKILL');
-    }
+    });
   });
 
   it('stops the whole service with exit 1 when a worker dies', async () => {
-    const main = await startMain(env);
-    try {
-      assert.ok(main.listening, main.output());
-      const pids = childrenOf(main.child.pid!);
-      assert.equal(pids.length, 2);
+    await withTwoWorkers(env, async (main, pids) => {
       process.kill(pids[0]!, 'SIGKILL');
       assert.equal(await main.exited, 1, main.output());
       assert.match(main.output(), /a worker stopped: stopping the service/);
@@ -195,26 +201,18 @@ describe('WORKERS=2: one service in two processes', { skip: redisTool.skip, time
         () => true,
       );
       assert.ok(refused, 'nothing serves the port any more');
-    } finally {
-      main.child.kill('SIGKILL');
-    }
+    });
   });
 
   it('leaves no worker behind when the primary is killed outright', async () => {
-    const main = await startMain(env);
-    try {
-      assert.ok(main.listening, main.output());
-      const pids = childrenOf(main.child.pid!);
-      assert.equal(pids.length, 2);
+    await withTwoWorkers(env, async (main, pids) => {
       main.child.kill('SIGKILL');
       await main.exited;
-      // The IPC channel closes with the primary: each worker closes its servers and exits.
+      // The IPC channel closes with the primary, and node:cluster exits each worker.
       const deadline = Date.now() + 10_000;
       while (pids.some(alive) && Date.now() < deadline) await sleep(50);
       for (const pid of pids) assert.equal(alive(pid), false, `worker ${pid} stopped without its primary`);
-    } finally {
-      main.child.kill('SIGKILL');
-    }
+    });
   });
 
   it('fails the start with exit 1 when the workers cannot bind the port, leaving no process behind', async () => {

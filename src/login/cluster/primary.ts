@@ -18,9 +18,6 @@ const HEALTH_TIMEOUT_MS = 2000;
 const STOP_TIMEOUT_MS = 10_000;
 
 export interface ClusterPrimary {
-  url: string;
-  metricsUrl: string;
-  workerPids: number[];
   /** Settles with the exit code the process should end with once the workers are gone. */
   stopped: Promise<number>;
   /** Stops every worker (gracefully, then SIGKILL past a timeout) and the admin port. */
@@ -54,18 +51,18 @@ export async function runPrimary(config: LoginConfig, logger: Logger): Promise<C
     return stopped;
   };
 
-  // Started: every worker reports ready; one exiting first fails the start (its error is on stderr).
-  const urls = await new Promise<string[]>((resolve, reject) => {
-    const ready = new Map<Worker, string>();
+  // Started: every worker reports ready (all on the one shared port, so any one's URL is the
+  // service's); one exiting first fails the start (its error is on stderr).
+  let ready = 0;
+  const url = await new Promise<string>((resolve, reject) => {
     for (const worker of workers) {
       worker.on('message', (message: unknown) => {
         if (!isOurs<ToPrimary>(message) || message.oc !== 'ready') return;
-        ready.set(worker, message.url);
-        if (ready.size === workers.length) resolve([...ready.values()]);
+        if (++ready === workers.length) resolve(message.url);
       });
       worker.once('exit', (code, signal) => {
         if (stopping) return;
-        if (ready.size < workers.length) {
+        if (ready < workers.length) {
           const failure = new Error(`a worker (pid ${worker.process.pid}) exited ${signal ?? code} before it was ready`);
           void stopAll(1).then(() => reject(failure));
           return;
@@ -84,9 +81,8 @@ export async function runPrimary(config: LoginConfig, logger: Logger): Promise<C
     await stopAll(1);
     throw error;
   });
-  const url = urls[0]!;
   logger.info({ url, metricsUrl, mode: config.mode, store: config.store.kind, workers: workers.length, appOrigin: config.appOrigin }, 'login service listening');
-  return { url, metricsUrl, workerPids: workers.map((worker) => worker.process.pid!), stopped, stop: () => stopAll(0) };
+  return { stopped, stop: () => stopAll(0) };
 }
 
 let nextQuestion = 0;

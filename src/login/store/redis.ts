@@ -30,7 +30,7 @@ const TAKE_ATTEMPT =
  * stand alone.
  */
 export function hashTagged(key: string): string {
-  // String searches, not a regex: every store command of every check comes through here.
+  // String searches instead of two regex replaces: every store command of every check comes through here.
   const at = key.lastIndexOf('session:');
   if (at !== -1 && (at === 0 || key[at - 1] === ':') && tagBody(key.slice(at + 8))) return `${key.slice(0, at)}session:{${key.slice(at + 8)}}`;
   if (key.startsWith('sid:') && tagBody(key.slice(4))) return `sid:{${key.slice(4)}}`;
