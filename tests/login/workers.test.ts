@@ -170,7 +170,9 @@ describe('WORKERS=2: one service in two processes', { skip: redisTool.skip, time
       const allowedBefore = sample(before, /^oc_login_checks_total\{result="allowed"\} (\d+)$/m) || 0;
       const ticksBefore = pids.map(cpuTicks);
       // A new connection per check: node:cluster hands connections out in turn, so both workers serve.
-      const checks = 200;
+      // 400, so that each worker's share is well above the 5 CPU ticks (50 ms) asked below even on
+      // a fast machine, where a check costs ≈ 0.5 ms.
+      const checks = 400;
       for (let i = 0; i < checks; i++) {
         const response = await browser.request(`${APP}/dashboard`, { navigate: false, headers: { accept: 'application/json', connection: 'close' } });
         assert.equal(response.status, 200, `check ${i}: ${response.body.slice(0, 200)}`);
