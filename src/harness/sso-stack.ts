@@ -9,13 +9,13 @@
 // once every part answers its health check. Stopped in reverse order.
 import { randomBytes } from 'node:crypto';
 import { chmodSync, createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { request } from 'undici';
 import { loadConfig, startLoginService, type LoginService } from '../login/index.ts';
 import { APP_CLIENT_ID } from '../topology/waypoint.ts';
 import type { RunningService } from './common/listen.ts';
+import { freePort } from './common/free-port.ts';
 import { startIdentityProvider, type RunningIdentityProvider } from './idp/index.ts';
 import { demoUsersOf, type DemoUser } from './demo-users.ts';
 import { loadSeed } from './seed/index.ts';
@@ -58,17 +58,6 @@ export interface RunningSsoStack {
   demoUsers: DemoUser[];
   logFile: string;
   close(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** The key the SSO server and its proxies share, kept in the data folder (0600) across restarts. */

@@ -3,7 +3,6 @@
 // (gateway → waypoint) translated from the rendered local overlay, as `npm start -- --gateway envoy`
 // runs them. Screenshots go to test-output/e2e/<gateway>/ for people to look at.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -12,6 +11,7 @@ import { Agent, request } from 'undici';
 import { harnessEnvoys, startLocalEnvoys, type RunningLocalEnvoys } from '../../scripts/lib/envoy/bootstrap.ts';
 import { requireEnvoy, requireTool } from '../support/tools.ts';
 import { REPO_ROOT } from '../../scripts/lib/artifacts.ts';
+import { freePort } from '../../src/harness/common/free-port.ts';
 
 const ROOT = REPO_ROOT;
 export type GatewayKind = 'node' | 'envoy';
@@ -32,14 +32,6 @@ export function chromiumPath(): { path?: string; skip?: string } {
 export function gatewaySkip(gateway: GatewayKind): string | undefined {
   if (gateway === 'node') return undefined;
   return requireEnvoy().skip ?? requireTool(process.env.KUBECTL || 'kubectl').skip;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** The two Envoys in front of a started stack, ready when a first visit crosses both to the login redirect. */

@@ -7,7 +7,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
@@ -23,6 +22,7 @@ import { ensureLocalCertificates } from '../../src/gateway/tls/local-ca.ts';
 import { requireEnvoy, requireTool } from '../support/tools.ts';
 import { filterWasm } from '../support/filter-wasm.ts';
 import { listen } from '../support/http.ts';
+import { freePort } from '../../src/harness/common/free-port.ts';
 
 const { skip: noKubectl } = requireTool(process.env.KUBECTL || 'kubectl');
 const { envoy: found, skip: noEnvoy } = requireEnvoy();
@@ -152,14 +152,6 @@ test('real Envoy accepts both committed bootstraps (--mode validate), with no de
     rmSync(dir, { recursive: true, force: true });
   }
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 test('an edited overlay changes what real Envoy routes and injects: HTTPRoute prefix and WasmPlugin env', { skip: realSkip, timeout: 120_000 }, async () => {
   const root = mkdtempSync(join(tmpdir(), 'oc-envoy-overlay-'));
