@@ -1,7 +1,5 @@
-// Envoy for the bench, started as every Envoy is (scripts/lib/envoy/process.ts), and the CPU time
-// of its process from /proc (func-e only supervises; it is no hop on the data path).
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+// Envoy for the bench, started as every Envoy is (scripts/lib/envoy/process.ts); its CPU time is
+// read from the envoy process itself (func-e only supervises; it is no hop on the data path).
 import type { LocatedEnvoy } from '../lib/envoy/locate.ts';
 import { startEnvoy } from '../lib/envoy/process.ts';
 
@@ -15,31 +13,6 @@ export interface BenchEnvoy {
   /** The last output of Envoy, for failure messages. */
   log(): string;
   stop(): Promise<void>;
-}
-
-/** Clock ticks per second of /proc/<pid>/stat's utime and stime. */
-let clockTicks: number | undefined;
-function ticksPerSecond(): number {
-  if (clockTicks === undefined) {
-    try {
-      clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-    } catch {
-      clockTicks = 100; // USER_HZ on every Linux architecture Envoy ships for
-    }
-  }
-  return clockTicks;
-}
-
-/** User + system CPU seconds of a process, all its threads included (utime + stime of /proc/<pid>/stat). */
-export function processCpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // The command name (field 2) is in parentheses and may hold spaces: count fields after its ')'.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // fields[0] is field 3 (state): utime is field 14, stime field 15.
-  const utime = Number(fields[11]);
-  const stime = Number(fields[12]);
-  if (!Number.isFinite(utime) || !Number.isFinite(stime)) throw new Error(`unreadable /proc/${pid}/stat: ${stat}`);
-  return (utime + stime) / ticksPerSecond();
 }
 
 /** Starts Envoy with one worker (scripts/lib/envoy/process.ts) and resolves once every listener is bound. */

@@ -16,7 +16,8 @@ import { locateEnvoy } from '../lib/envoy/locate.ts';
 import { BENCH_PLUGIN_ENV, BROWSER_HEADERS, ORGS, cookieHeader, signedCookie, tamper } from './filter.ts';
 import { BENCH_PATH, CHECK_HEADERS, CHECK_PATH, envoyBenchBootstrap, orgContextSetup, type ListenerSetup } from './envoy-config.ts';
 import { runLoad, writeLoadScript } from './envoy-load.ts';
-import { processCpuSeconds, startBenchEnvoy } from './envoy-process.ts';
+import { startBenchEnvoy } from './envoy-process.ts';
+import { processCpuSeconds } from '../lib/proc.ts';
 import { SDK_BASELINE_ROOT_ID, ensureSdkBaseline } from './envoy-sdk-baseline.ts';
 import { NOOP_ON_DONE, PROBE, ensureProbe } from './envoy-probe.ts';
 

@@ -10,9 +10,9 @@
 // login-child-memory.ts, preloaded with --expose-gc, answers one IPC message with a GC and
 // process.memoryUsage(); the service's code is not touched.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { canConnect, freePort, terminate } from '../../fixtures/redis-server.ts';
+import { rssBytes } from '../lib/proc.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const LOGIN_MAIN = fileURLToPath(new URL('../../src/login/main.ts', import.meta.url));
@@ -40,13 +40,6 @@ export interface LoginProcess {
 }
 
 const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
-
-/** VmRSS of a process, in MB (Linux). */
-export function rssOf(pid: number): number {
-  const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (!match) throw new Error(`no VmRSS in /proc/${pid}/status`);
-  return Math.round((Number(match[1]) / 1024) * 10) / 10;
-}
 
 /** The value of one unlabelled sample in Prometheus text. */
 export function metricValue(text: string, name: string): number | undefined {
@@ -120,7 +113,7 @@ function handle(child: ChildProcess, url: string, metricsUrl: string): LoginProc
       const text = await (await fetch(`${metricsUrl}/metrics`)).text();
       const heap = metricValue(text, 'oc_login_nodejs_heap_size_used_bytes');
       if (heap === undefined) throw new Error('the metrics port has no oc_login_nodejs_heap_size_used_bytes');
-      return { rssMb: rssOf(pid), heapUsedMb: mb(heap) };
+      return { rssMb: mb(rssBytes(pid)), heapUsedMb: mb(heap) };
     },
     memoryAfterGc() {
       return new Promise((resolve, reject) => {

@@ -5,13 +5,13 @@
 // VM's linear memory — must stay flat after warm-up; the filter must count every request and still
 // decide right at the end. The load is an undici Pool: keep-alive connections, pipelined.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { sign } from 'cookie-signature';
 import { Pool } from 'undici';
 import { filterWasm } from '../support/filter-wasm.ts';
 import { requireEnvoy } from '../support/tools.ts';
 import { createEnvoyRuntime } from '../../scripts/lib/simulate/runtime-envoy.ts';
+import { processCpuSeconds, rssBytes } from '../../scripts/lib/proc.ts';
 
 const { skip: noEnvoy } = requireEnvoy();
 const { path: wasm, skip: noWasm } = filterWasm();
@@ -53,17 +53,9 @@ function mixedRequests(token: (claims: object) => string): string[][] {
   return requests;
 }
 
-/** Envoy's CPU time so far (user + system), in seconds: load-independent, unlike the rate. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
-  // After the command: state is field 3, utime 14 and stime 15 (1-based), in clock ticks of 1/100 s.
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
 async function memory(adminUrl: string, pid: number): Promise<{ allocated: number; heapSize: number; rss: number }> {
   const body = (await (await fetch(`${adminUrl}/memory`)).json()) as { allocated: string; heap_size: string };
-  const rss = Number(/^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) * 1024;
-  return { allocated: Number(body.allocated), heapSize: Number(body.heap_size), rss };
+  return { allocated: Number(body.allocated), heapSize: Number(body.heap_size), rss: rssBytes(pid) };
 }
 
 /** Sends `count` requests from `requests` (round robin from `offset`), all answered 200. */
@@ -97,14 +89,14 @@ test(`Envoy soak: ${TOTAL} mixed requests, Envoy's memory flat after warm-up`, {
     const warm = await memory(runtime.envoy.adminUrl, runtime.envoy.pid);
     const samples = [warm];
     const started = process.hrtime.bigint();
-    const cpuBefore = cpuSeconds(runtime.envoy.pid);
+    const cpuBefore = processCpuSeconds(runtime.envoy.pid);
     const step = Math.ceil(TOTAL / SAMPLES);
     for (let sent = 0; sent < TOTAL; sent += step) {
       await load(pool, requests, WARM_UP + sent, Math.min(step, TOTAL - sent));
       samples.push(await memory(runtime.envoy.adminUrl, runtime.envoy.pid));
     }
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    const cpuPerRequest = ((cpuSeconds(runtime.envoy.pid) - cpuBefore) / TOTAL) * 1e6;
+    const cpuPerRequest = ((processCpuSeconds(runtime.envoy.pid) - cpuBefore) / TOTAL) * 1e6;
     const last = samples.at(-1)!;
     const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
     const table = samples.map((s, i) => `${i === 0 ? 'warm' : `+${Math.min(i * step, TOTAL)}`}: allocated ${mib(s.allocated)}, heap ${mib(s.heapSize)}, rss ${mib(s.rss)}`).join('\n');

@@ -3,11 +3,12 @@
 // for failure messages and stop it the same way. Every port is the kernel's choice (port 0): the
 // admin address comes back through --admin-address-path, listener ports from the admin API.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { envoyInvocation, type EnvoyInvocation } from './run.ts';
 import type { LocatedEnvoy } from './locate.ts';
+import { childPids, commandName } from '../proc.ts';
 
 /** How much of Envoy's output is kept for failure messages (the tail). */
 const OUTPUT_KEPT = 256_000;
@@ -123,30 +124,6 @@ async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<
   throw new Error(`no ${what} within ${timeoutMs / 1000} s:\n${spawned.log()}`);
 }
 
-function childrenOf(pid: number): number[] {
-  let tasks: string[];
-  try {
-    tasks = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return [];
-  }
-  return tasks.flatMap((task) => {
-    try {
-      return readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').split(/\s+/).filter(Boolean).map(Number);
-    } catch {
-      return [];
-    }
-  });
-}
-
-const commandName = (pid: number) => {
-  try {
-    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-  } catch {
-    return '';
-  }
-};
-
 /**
  * The envoy process under `pid` (itself, or a descendant: func-e runs Envoy as its child). Read
  * from /proc, so only on Linux; elsewhere the spawned pid is the best answer there is.
@@ -156,7 +133,7 @@ export function envoyPid(pid: number): number {
   for (let seen = 0; queue.length > 0 && seen < 64; seen++) {
     const next = queue.shift()!;
     if (commandName(next) === 'envoy') return next;
-    queue.push(...childrenOf(next));
+    queue.push(...childPids(next));
   }
   return pid;
 }
