@@ -32,6 +32,8 @@ export interface LoginProcess {
   url: string;
   metricsUrl: string;
   pid: number;
+  /** Processes answering on `url`: the workers its /healthz reports (WORKERS > 1), else 1. */
+  workers: number;
   /** RSS (/proc) and heap used (the metrics port's oc_login_nodejs_heap_size_used_bytes), as they are now. */
   memory(): Promise<ChildMemory>;
   /** A full GC in the child first, then its RSS and heap used: what the service really retains. */
@@ -87,14 +89,14 @@ export async function startLoginProcess(env: Record<string, string>, label = 'lo
     });
     const output = collectOutput(child, label);
     const deadline = Date.now() + START_TIMEOUT_MS;
-    let healthy = false;
+    let healthy: { workers?: { of: number } } | undefined;
     while (!healthy && child.exitCode === null && Date.now() < deadline) {
       const health = await fetch(`${metricsUrl}/healthz`).catch(() => undefined);
-      healthy = health?.status === 200;
-      await health?.body?.cancel();
+      if (health?.status === 200) healthy = (await health.json()) as typeof healthy;
+      else await health?.body?.cancel();
       if (!healthy) await sleep(100);
     }
-    if (healthy) return handle(child, url, metricsUrl);
+    if (healthy) return handle(child, url, metricsUrl, healthy.workers?.of ?? 1);
     lastError = child.exitCode !== null ? `exited ${child.exitCode}: ${output()}` : `not healthy within ${START_TIMEOUT_MS} ms: ${output()}`;
     await terminate(child);
     // Exit 2 is a bad configuration: another port will not help.
@@ -103,12 +105,13 @@ export async function startLoginProcess(env: Record<string, string>, label = 'lo
   throw new Error(`${label} (src/login/main.ts) did not start: ${lastError}`);
 }
 
-function handle(child: ChildProcess, url: string, metricsUrl: string): LoginProcess {
+function handle(child: ChildProcess, url: string, metricsUrl: string, workers: number): LoginProcess {
   const pid = child.pid!;
   return {
     url,
     metricsUrl,
     pid,
+    workers,
     async memory() {
       const text = await (await fetch(`${metricsUrl}/metrics`)).text();
       const heap = metricValue(text, 'oc_login_nodejs_heap_size_used_bytes');

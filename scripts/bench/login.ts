@@ -20,7 +20,6 @@ import { OAUTH2_PROXY_VERSION } from '../lib/envoy/tools.ts';
 import { expectStatus, load, probeFailures, type LoadResult, type LoadTarget } from './login-load.ts';
 import { OAUTH2_PROXY_AUTH_OK, OAUTH2_PROXY_BENCH_FLAGS, locateOauth2Proxy, startOauth2Proxy, type Oauth2Proxy } from './login-oauth2-proxy.ts';
 import { startBareProcess, startLoginProcess, type LoginProcess } from './login-process.ts';
-import { usableCpus } from '../../src/login/cluster/cpus.ts';
 
 export type LoginBenchCaseName = 'bare-node-200' | 'check-memory' | 'check-redis' | 'check-redis-workers' | 'check-redis-3-replicas' | 'oauth2-proxy-redis';
 
@@ -204,13 +203,13 @@ export async function benchLogin(options: LoginBenchOptions): Promise<LoginBench
     const targets: Array<{ name: LoginBenchCaseName } & LoadTarget> = [{ name: 'bare-node-200', urls: [`${bare.url}${CHECK_PATH}`], headers: { ...BROWSER_HEADERS }, okStatus: 200 }];
     const processes = new Map<LoginBenchCaseName, number>();
     const ours = async (name: LoginBenchCaseName, caseEnv: Record<string, string>, replicas = 1) => {
-      processes.set(name, replicas * (caseEnv.WORKERS === 'auto' ? usableCpus() : Number(caseEnv.WORKERS ?? 1)));
       const started: LoginProcess[] = [];
       for (let i = 0; i < replicas; i++) {
         const service = await startLoginProcess(caseEnv, replicas > 1 ? `${name}-${i + 1}` : name);
         stops.push(service.stop);
         started.push(service);
       }
+      processes.set(name, started.reduce((sum, service) => sum + service.workers, 0));
       // One login, on the first replica: the others must honour its cookie through the store.
       const cookie = await loginCookie(started[0]!);
       targets.push({ name, urls: started.map((s) => `${s.url}${CHECK_PATH}`), headers: { ...BROWSER_HEADERS, cookie }, okStatus: 200 });
