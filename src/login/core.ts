@@ -6,7 +6,7 @@ import { canonicalLevel, idTokenAcr, meetsLevel } from './acr.ts';
 import { CALLBACK_RETRY_COOKIE } from './callback-retry.ts';
 import type { LoginConfig } from './config.ts';
 import { expireCookie, firstCookie, serializeCookie } from './cookies.ts';
-import { digest, randomId } from './crypto.ts';
+import { digest, logTag, randomId } from './crypto.ts';
 import { LoginRejectedError, ProviderUnavailableError, RefreshRejectedError } from './errors.ts';
 import { FlowCookies } from './flow-cookies.ts';
 import type { LoginMetrics } from './metrics.ts';
@@ -237,7 +237,7 @@ export class LoginCore {
         if (error instanceof RefreshRejectedError) {
           this.#metrics.refreshes.inc({ result: 'rejected' });
           await this.sessions.destroy(current);
-          this.#logger.info({ session: digest(current.id).slice(0, 12), reason: error.message }, 'refresh rejected by the provider; session ended');
+          this.#logger.info({ session: logTag(current.id), reason: error.message }, 'refresh rejected by the provider; session ended');
         } else {
           this.#metrics.refreshes.inc({ result: 'failed' });
           this.#logger.warn({ reason: error instanceof Error ? error.message : String(error) }, 'token refresh failed; keeping the session');
@@ -391,7 +391,7 @@ export class LoginCore {
     const session = await this.sessions.create(result.sub, result.sid, result.tokens, Date.now(), { acr });
     setCookies.push(this.sessionCookie(session));
     this.#metrics.logins.inc({ result: 'completed' });
-    this.#logger.info({ session: digest(session.id).slice(0, 12) }, 'login completed');
+    this.#logger.info({ session: logTag(session.id) }, 'login completed');
     return { location: target, setCookies };
   }
 
@@ -437,7 +437,7 @@ export class LoginCore {
   async #endSessionsOf(sid: string): Promise<void> {
     const ended = await this.sessions.destroyForSid(sid);
     this.#metrics.logouts.inc({ kind: 'front_channel' });
-    this.#logger.info({ sid: digest(sid).slice(0, 12), sessions: ended }, 'front-channel logout');
+    this.#logger.info({ sid: logTag(sid), sessions: ended }, 'front-channel logout');
   }
 
   /** The provider sent the browser back: on to the target chosen at logout (checked again). */

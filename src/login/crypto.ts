@@ -44,6 +44,11 @@ export function digest(value: string | Buffer): string {
   return createHash('sha256').update(value).digest('base64url');
 }
 
+/** How logs name a secret (a session id, a provider sid): 12 characters of its digest, enough to follow one through the log. */
+export function logTag(value: string): string {
+  return digest(value).slice(0, 12);
+}
+
 export function hmac(key: Buffer, value: string): string {
   return createHmac('sha256', key).update(value).digest('base64url');
 }

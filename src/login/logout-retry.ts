@@ -4,7 +4,7 @@
 // and given up (logged) after a bound. At most `maxPending` sids wait; past that the request is
 // answered 503, as before. The queue lives in this process: a restart drops it, which the log
 // line of every queued sid makes visible.
-import { digest } from './crypto.ts';
+import { logTag } from './crypto.ts';
 
 type Log = (object: object, message: string) => void;
 
@@ -38,7 +38,7 @@ export class LogoutRetries {
   add(sid: string, now = Date.now()): boolean {
     if (this.#timers.has(sid)) return true;
     if (this.#timers.size >= this.#options.maxPending) return false;
-    this.#options.logger.warn({ sid: digest(sid).slice(0, 12) }, 'front-channel logout: the session store is down; retrying in the background');
+    this.#options.logger.warn({ sid: logTag(sid) }, 'front-channel logout: the session store is down; retrying in the background');
     this.#schedule(sid, this.#options.firstDelayMs, now + this.#options.giveUpAfterMs);
     return true;
   }
@@ -64,12 +64,12 @@ export class LogoutRetries {
     try {
       await this.#options.end(sid);
       this.#timers.delete(sid);
-      logger.info({ sid: digest(sid).slice(0, 12) }, 'front-channel logout: done after the store came back');
+      logger.info({ sid: logTag(sid) }, 'front-channel logout: done after the store came back');
     } catch {
       if (!this.#timers.has(sid)) return; // closed meanwhile
       if (Date.now() + delayMs > deadline) {
         this.#timers.delete(sid);
-        logger.error({ sid: digest(sid).slice(0, 12) }, 'front-channel logout given up: the session store stayed down; its sessions live until they expire');
+        logger.error({ sid: logTag(sid) }, 'front-channel logout given up: the session store stayed down; its sessions live until they expire');
       } else {
         this.#schedule(sid, Math.min(delayMs * 2, this.#options.maxDelayMs), deadline);
         return;
