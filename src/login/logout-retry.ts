@@ -20,7 +20,7 @@ export interface LogoutRetryOptions {
   maxPending?: number;
 }
 
-export const LOGOUT_RETRY_DEFAULTS = { firstDelayMs: 500, maxDelayMs: 30_000, giveUpAfterMs: 10 * 60_000, maxPending: 1000 } as const;
+const LOGOUT_RETRY_DEFAULTS = { firstDelayMs: 500, maxDelayMs: 30_000, giveUpAfterMs: 10 * 60_000, maxPending: 1000 } as const;
 
 export class LogoutRetries {
   readonly #options: Required<Omit<LogoutRetryOptions, 'onPending'>> & Pick<LogoutRetryOptions, 'onPending'>;

@@ -25,7 +25,7 @@ export function routerFilter(settings: EnvoyObject = {}): EnvoyObject {
   return { name: 'envoy.filters.http.router', typed_config: { '@type': TYPE('envoy.extensions.filters.http.router.v3.Router'), ...settings } };
 }
 
-export const ROUTER_FILTER: EnvoyObject = routerFilter();
+const ROUTER_FILTER: EnvoyObject = routerFilter();
 
 /**
  * An http_connection_manager network filter: its stat prefix, `settings` (any other of its

@@ -2,7 +2,7 @@
 // manager with the settings Istio's proxies run with, and the translation's own error.
 import { httpConnectionManager as manager, type EnvoyObject } from '../shapes.ts';
 
-export { ROUTER_FILTER, TYPE, socket, staticCluster, type EnvoyObject } from '../shapes.ts';
+export { TYPE, socket, staticCluster, type EnvoyObject } from '../shapes.ts';
 
 /** Case-insensitive exact matchers for header names (ext_authz allow lists). */
 export function exactNames(names: readonly string[]): EnvoyObject {
